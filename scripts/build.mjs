@@ -1,0 +1,22 @@
+// Bundles the CLI into one file: one module to load keeps `lvsd check-config` start-up near
+// Node's own (the parse benchmark counts it), and the Debian package ships no node_modules tree.
+import { readFileSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+await build({
+  entryPoints: ['src/cli/main.ts'],
+  outfile: 'dist/lvsd.mjs',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  define: { __LVSD_VERSION__: JSON.stringify(pkg.version) },
+  // Bundled CommonJS dependencies (pino, prom-client) call require(): give them one.
+  banner: {
+    js: "import { createRequire as __lvsdRequire } from 'node:module'; const require = __lvsdRequire(import.meta.url);",
+  },
+});

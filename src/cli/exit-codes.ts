@@ -1,0 +1,19 @@
+/**
+ * lvsd's exit statuses (docs/cli.md). check-config keeps keepalived -t's meaning for 4, 5 and 6
+ * so scripts written for keepalived keep working.
+ */
+export const exitCodes = {
+  ok: 0,
+  /** lvsd itself failed (a bug): the message says so. */
+  internal: 1,
+  /** Bad command line: unknown command or flag, missing value. */
+  usage: 2,
+  /** check-config: the configuration cannot run (fatal problems only). */
+  cannotRun: 4,
+  /** check-config: errors or warnings; lvsd would run with them. */
+  problems: 5,
+  /** check-config: script security, or a strict include failed. */
+  security: 6,
+} as const;
+
+export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];

@@ -1,0 +1,573 @@
+/**
+ * virtual_server → VirtualServerConfig: keepalived's defaults and "most specific wins"
+ * inheritance (check_data.c alloc_vs/alloc_rs/validate_check_config), plus the cross-checks
+ * keepalived makes and the ones it should make (address families, duplicates).
+ */
+import type {
+  Checker,
+  DiagnosticSink,
+  LvsdBlock,
+  RealServer,
+  VirtualServer,
+  VirtualServerGroup,
+} from '../keepalived-config/index.js';
+import { fwmarkName, groupName, realServerName, serviceName } from './names.js';
+import { positionText, type ScriptPolicy } from './scripts.js';
+import type {
+  CheckConfig,
+  Family,
+  Forwarding,
+  HealthPolicy,
+  Protocol,
+  RealServerConfig,
+  ServiceKey,
+  Tunnel,
+  VirtualServerConfig,
+} from './types.js';
+
+const DEFAULT_DELAY_LOOP_MS = 60_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+const DEFAULT_MAX_BODY = 1024 * 1024;
+
+export interface VsContext {
+  readonly sink: DiagnosticSink;
+  readonly scripts: ScriptPolicy;
+  readonly groups: ReadonlyMap<string, VirtualServerGroup>;
+  readonly lvsd: LvsdBlock | undefined;
+  readonly differences: Set<string>;
+}
+
+export function buildVirtualServers(
+  list: readonly VirtualServer[],
+  ctx: VsContext,
+): VirtualServerConfig[] {
+  const out: VirtualServerConfig[] = [];
+  const seen = new Map<string, string>();
+  for (const vs of list) {
+    const built = buildVirtualServer(vs, ctx);
+    if (!built) continue;
+    const prev = seen.get(built.name);
+    if (prev) {
+      ctx.sink.warning(
+        'duplicate-name',
+        `virtual server ${built.name} is defined twice (first at ${prev}); the second is ignored`,
+        vs.at,
+      );
+      continue;
+    }
+    seen.set(built.name, built.at);
+    out.push(built);
+  }
+  return out;
+}
+
+function forwardingOf(kind: 'NAT' | 'DR' | 'TUN' | undefined): Forwarding | undefined {
+  return kind === undefined ? undefined : kind === 'NAT' ? 'nat' : kind === 'DR' ? 'dr' : 'tun';
+}
+
+function tunnelOf(t: VirtualServer['tunnel']): Tunnel | undefined {
+  if (!t) return undefined;
+  const checksum = t.nocsum ? 'nocsum' : t.csum ? 'csum' : t.remcsum ? 'remcsum' : undefined;
+  return {
+    type: t.type,
+    ...(t.port === undefined ? {} : { port: t.port }),
+    ...(checksum ? { checksum } : {}),
+  };
+}
+
+function buildVirtualServer(vs: VirtualServer, ctx: VsContext): VirtualServerConfig | undefined {
+  const { sink } = ctx;
+  const key = vs.key;
+  let protocol: Protocol | undefined = vs.protocol
+    ? (vs.protocol.toLowerCase() as Protocol)
+    : undefined;
+  let name: string;
+  let services: ServiceKey[] = [];
+  let family: Family | undefined;
+  let port: number | undefined;
+  const label = describeKey(vs);
+
+  if (key.kind === 'fwmark') {
+    if (vs.protocol)
+      sink.warning(
+        'value-adjusted',
+        `virtual server ${label}: protocol is ignored for a fwmark service`,
+        vs.at,
+        'remove the protocol line',
+      );
+    family = 4;
+    name = fwmarkName(key.fwmark);
+    services = [{ kind: 'fwmark', fwmark: key.fwmark, family: 4 }];
+  } else {
+    if (!protocol) {
+      protocol = 'tcp';
+      sink.warning(
+        'default-applied',
+        `virtual server ${label}: no protocol set; lvsd uses TCP (keepalived would default to UDP)`,
+        vs.at,
+        'add protocol TCP (or UDP, SCTP)',
+      );
+      ctx.differences.add('a virtual server without protocol is TCP (keepalived: UDP)');
+    }
+    if (key.kind === 'address') {
+      family = key.family;
+      port = key.port;
+      if (port === undefined) {
+        if (vs.persistenceTimeoutS === undefined) {
+          sink.warning(
+            'default-applied',
+            `virtual server ${label}: no port is allowed only with persistence; persistence_timeout 360 is switched on`,
+            vs.at,
+            'add a port, or persistence_timeout N',
+          );
+        }
+        port = 0;
+      }
+      name = serviceName(protocol, key.address, key.family, port);
+      services = [{ kind: 'service', protocol, address: key.address, family: key.family, port }];
+    } else {
+      name = groupName(key.group);
+      const group = ctx.groups.get(key.group);
+      if (!group) {
+        sink.warning(
+          'unknown-reference',
+          `virtual server ${label}: virtual_server_group ${key.group} is not defined; the virtual server is ignored`,
+          vs.at,
+        );
+        return undefined;
+      }
+      services = expandGroup(group, protocol, sink);
+      family = services[0]?.family;
+    }
+  }
+
+  const scheduler = vs.lbAlgo ?? 'wlc';
+  if (!vs.lbAlgo)
+    sink.warning(
+      'default-applied',
+      `virtual server ${label}: no scheduler set; wlc is used`,
+      vs.at,
+      'add lb_algo wlc (or rr, wrr, lc, …)',
+    );
+  const forwarding = forwardingOf(vs.lbKind) ?? 'nat';
+  if (!vs.lbKind)
+    sink.warning(
+      'default-applied',
+      `virtual server ${label}: no forwarding method set; NAT is used`,
+      vs.at,
+      'add lb_kind NAT (or DR, TUN)',
+    );
+
+  const vsDefaults = {
+    retry: vs.retry,
+    delayBeforeRetryMs: vs.delayBeforeRetryMs,
+    delayLoopMs: vs.delayLoopMs,
+    warmupMs: vs.warmupMs,
+    connectTimeoutMs: vs.connectTimeoutMs,
+    alpha: vs.alpha,
+  };
+  const realServers: RealServerConfig[] = [];
+  const seenRs = new Map<string, string>();
+  for (const rs of vs.realServers) {
+    if (family !== undefined && rs.family !== family && key.kind !== 'fwmark') {
+      sink.warning(
+        'family-mismatch',
+        `real server ${rs.address} is IPv${rs.family} but virtual server ${label} is IPv${family}; the real server is ignored`,
+        rs.at,
+        'IPVS forwards within one address family: use an address of the same family',
+      );
+      continue;
+    }
+    let rsPort = rs.port ?? port ?? 0;
+    const rsForwarding = forwardingOf(rs.lbKind) ?? forwarding;
+    if (
+      rs.port !== undefined &&
+      port !== undefined &&
+      port !== 0 &&
+      rs.port !== port &&
+      rsForwarding !== 'nat'
+    ) {
+      sink.warning(
+        'value-adjusted',
+        `real server ${rs.address} port ${rs.port} differs from virtual server port ${port}; under ${rsForwarding.toUpperCase()} it is set to ${port}`,
+        rs.at,
+        'only NAT can map ports',
+      );
+      rsPort = port;
+    }
+    const rsName = realServerName(rs.address, rs.family, rsPort);
+    const dup = seenRs.get(rsName);
+    if (dup) {
+      sink.warning(
+        'duplicate-real-server',
+        `virtual server ${label}: real server ${rsName} is duplicated (first at ${dup}); the second is removed`,
+        rs.at,
+      );
+      continue;
+    }
+    seenRs.set(rsName, positionText(rs.at));
+    const built = buildRealServer(rs, rsName, rsPort, rsForwarding, vs, name, vsDefaults, ctx);
+    if (built) realServers.push(built);
+  }
+
+  if (realServers.length === 0) {
+    sink.warning(
+      'no-real-servers',
+      `virtual server ${label} has no real servers; it is ignored`,
+      vs.at,
+      'add a real_server block, or remove the virtual server',
+    );
+    return undefined;
+  }
+
+  const totalWeight = realServers.reduce((s, r) => s + r.weight, 0);
+  let quorum = vs.quorum ?? 1;
+  let hysteresis = vs.hysteresis ?? 0;
+  if (vs.quorum !== undefined && quorum > totalWeight) {
+    sink.warning(
+      'value-adjusted',
+      `virtual server ${label}: quorum ${quorum} is more than the total weight ${totalWeight}; reduced to ${totalWeight}`,
+      vs.at,
+    );
+    quorum = Math.max(totalWeight, 1);
+  }
+  if (vs.hysteresis !== undefined && hysteresis >= quorum) {
+    sink.warning(
+      'value-adjusted',
+      `virtual server ${label}: hysteresis ${hysteresis} must be below quorum ${quorum}; reduced to ${quorum - 1}`,
+      vs.at,
+    );
+    hysteresis = quorum - 1;
+  }
+  const quorumUp = vs.quorumUp && ctx.scripts.resolve(vs.quorumUp, 'check-notify');
+  const quorumDown = vs.quorumDown && ctx.scripts.resolve(vs.quorumDown, 'check-notify');
+  for (const s of [quorumUp, quorumDown])
+    if (s?.missing) notifyMissing(ctx, s.script.argv[0] ?? '', vs.at);
+
+  const persistenceTimeoutS =
+    vs.persistenceTimeoutS ?? (key.kind === 'address' && key.port === undefined ? 360 : undefined);
+  const sorry = vs.sorryServer;
+  return {
+    name,
+    services,
+    scheduler,
+    schedulerFlags: vs.schedulerFlags,
+    onePacketScheduling: vs.opsScheduling ?? false,
+    ...(persistenceTimeoutS === undefined
+      ? {}
+      : {
+          persistence: {
+            timeoutS: persistenceTimeoutS,
+            ...(vs.persistenceGranularity ? { granularity: vs.persistenceGranularity } : {}),
+          },
+        }),
+    forwarding,
+    quorum,
+    hysteresis,
+    ...(quorumUp ? { quorumUp: quorumUp.script } : {}),
+    ...(quorumDown ? { quorumDown: quorumDown.script } : {}),
+    ...(sorry
+      ? {
+          sorryServer: {
+            address: sorry.address,
+            family: sorry.family,
+            port: sorry.port ?? port ?? 0,
+            forwarding: forwardingOf(vs.sorryServerLbKind) ?? forwarding,
+            inhibit: vs.sorryServerInhibit ?? false,
+          },
+        }
+      : {}),
+    omega: vs.omega ?? false,
+    realServers,
+    at: positionText(vs.at),
+  };
+}
+
+function describeKey(vs: VirtualServer): string {
+  const k = vs.key;
+  if (k.kind === 'fwmark') return `fwmark ${k.fwmark}`;
+  if (k.kind === 'group') return `group ${k.group}`;
+  return k.port === undefined
+    ? k.address
+    : k.family === 6
+      ? `[${k.address}]:${k.port}`
+      : `${k.address}:${k.port}`;
+}
+
+function expandGroup(
+  g: VirtualServerGroup,
+  protocol: Protocol,
+  sink: DiagnosticSink,
+): ServiceKey[] {
+  const out: ServiceKey[] = [];
+  for (const e of g.entries) {
+    if (e.kind === 'fwmark' && e.fwmark !== undefined) {
+      out.push({ kind: 'fwmark', fwmark: e.fwmark, family: 4 });
+      continue;
+    }
+    if (!e.address || !e.family) continue;
+    const port = e.port ?? 0;
+    if (e.rangeEnd === undefined) {
+      out.push({ kind: 'service', protocol, address: e.address, family: e.family, port });
+      continue;
+    }
+    const sep = e.family === 4 ? '.' : ':';
+    const idx = e.address.lastIndexOf(sep);
+    const base = e.address.slice(0, idx + 1);
+    const radix = e.family === 4 ? 10 : 16;
+    const first = parseInt(e.address.slice(idx + 1), radix);
+    const last = parseInt(e.rangeEnd, radix);
+    if (!(last >= first)) {
+      sink.warning(
+        'bad-address',
+        `virtual_server_group ${g.name}: range ends (${e.rangeEnd}) before it starts`,
+        e.at,
+      );
+      continue;
+    }
+    for (let n = first; n <= last; n++) {
+      out.push({
+        kind: 'service',
+        protocol,
+        address: base + n.toString(radix),
+        family: e.family,
+        port,
+      });
+    }
+  }
+  return out;
+}
+
+interface Inherited {
+  retry?: number | undefined;
+  delayBeforeRetryMs?: number | undefined;
+  delayLoopMs?: number | undefined;
+  warmupMs?: number | undefined;
+  connectTimeoutMs?: number | undefined;
+  alpha?: boolean | undefined;
+}
+
+/** keepalived's "most specific wins": a setting of the inner block overrides the outer's. */
+function inherit(inner: Inherited, outer: Inherited): Inherited {
+  return {
+    retry: inner.retry ?? outer.retry,
+    delayBeforeRetryMs: inner.delayBeforeRetryMs ?? outer.delayBeforeRetryMs,
+    delayLoopMs: inner.delayLoopMs ?? outer.delayLoopMs,
+    warmupMs: inner.warmupMs ?? outer.warmupMs,
+    connectTimeoutMs: inner.connectTimeoutMs ?? outer.connectTimeoutMs,
+    alpha: inner.alpha ?? outer.alpha,
+  };
+}
+
+function buildRealServer(
+  rs: RealServer,
+  name: string,
+  port: number,
+  forwarding: Forwarding,
+  vs: VirtualServer,
+  vsName: string,
+  vsDefaults: Inherited,
+  ctx: VsContext,
+): RealServerConfig | undefined {
+  const opts = serverOptions(ctx.lvsd, vsName, name);
+  const rsLevel = inherit(rs, vsDefaults);
+  const rise = rs.rise ?? opts.rise ?? vs.rise;
+  const fall = rs.fall ?? opts.fall ?? vs.fall;
+  const slowStartMs = rs.slowStartMs ?? opts.slowStartMs ?? vs.slowStartMs ?? 0;
+
+  const checks: CheckConfig[] = [];
+  const unsupported: string[] = [];
+  rs.checkers.forEach((c, i) => {
+    if (
+      c.kind !== 'HTTP_GET' &&
+      c.kind !== 'SSL_GET' &&
+      c.kind !== 'TCP_CHECK' &&
+      c.kind !== 'MISC_CHECK'
+    ) {
+      unsupported.push(c.kind);
+      return;
+    }
+    const built = buildCheck(
+      c,
+      i,
+      rs,
+      port,
+      vs,
+      vsName,
+      name,
+      rsLevel,
+      { rise, fall, slowStartMs },
+      ctx,
+    );
+    if (built) checks.push(built);
+  });
+
+  const remove =
+    rs.removeOnFailure ??
+    opts.removeOnFailure ??
+    vs.removeOnFailure ??
+    (ctx.lvsd?.onFailure === 'remove' ? true : undefined);
+  const inhibit = rs.inhibitOnFailure ?? vs.inhibitOnFailure;
+  if (remove === undefined && inhibit !== true) {
+    ctx.differences.add(
+      "a failed real server gets weight 0 and stays in the table (keepalived removes it unless inhibit_on_failure); set remove_on_failure for keepalived's behaviour",
+    );
+  }
+  const notifyUp = rs.notifyUp && ctx.scripts.resolve(rs.notifyUp, 'check-notify');
+  const notifyDown = rs.notifyDown && ctx.scripts.resolve(rs.notifyDown, 'check-notify');
+  for (const s of [notifyUp, notifyDown])
+    if (s?.missing) notifyMissing(ctx, s.script.argv[0] ?? '', rs.at);
+  const tunnel = tunnelOf(rs.tunnel ?? vs.tunnel);
+  return {
+    name,
+    address: rs.address,
+    family: rs.family,
+    port,
+    weight: rs.weight ?? vs.weight ?? 1,
+    forwarding,
+    ...(forwarding === 'tun' && tunnel ? { tunnel } : {}),
+    ...(rs.uthreshold === undefined ? {} : { upperThreshold: rs.uthreshold }),
+    ...(rs.lthreshold === undefined ? {} : { lowerThreshold: rs.lthreshold }),
+    onFailure: remove === true ? 'remove' : 'weight0',
+    ...(notifyUp ? { notifyUp: notifyUp.script } : {}),
+    ...(notifyDown ? { notifyDown: notifyDown.script } : {}),
+    checks,
+    unsupportedChecks: unsupported,
+    health: healthPolicy('TCP_CHECK', rsLevel, { rise, fall, slowStartMs }),
+    at: positionText(rs.at),
+  };
+}
+
+function serverOptions(
+  lvsd: LvsdBlock | undefined,
+  vsName: string,
+  rsName: string,
+): { rise?: number; fall?: number; slowStartMs?: number; removeOnFailure?: boolean } {
+  const out: { rise?: number; fall?: number; slowStartMs?: number; removeOnFailure?: boolean } = {};
+  if (!lvsd) return out;
+  // Options for the whole virtual server first, then the real server's own (more specific).
+  for (const pass of [false, true]) {
+    for (const o of lvsd.servers) {
+      if (o.virtualServer !== vsName || (o.realServer !== undefined) !== pass) continue;
+      if (pass && o.realServer !== rsName) continue;
+      if (o.rise !== undefined) out.rise = o.rise;
+      if (o.fall !== undefined) out.fall = o.fall;
+      if (o.slowStartMs !== undefined) out.slowStartMs = o.slowStartMs;
+      if (o.removeOnFailure !== undefined) out.removeOnFailure = o.removeOnFailure;
+    }
+  }
+  return out;
+}
+
+function healthPolicy(
+  kind: Checker['kind'],
+  level: Inherited,
+  extra: { rise: number | undefined; fall: number | undefined; slowStartMs: number },
+): HealthPolicy {
+  const retry = level.retry ?? (kind === 'MISC_CHECK' ? 0 : 1);
+  const delayLoopMs = level.delayLoopMs ?? DEFAULT_DELAY_LOOP_MS;
+  return {
+    retry,
+    delayBeforeRetryMs:
+      level.delayBeforeRetryMs ?? (kind === 'HTTP_GET' || kind === 'SSL_GET' ? 3000 : 1000),
+    delayLoopMs,
+    warmupMs: level.warmupMs ?? delayLoopMs,
+    rise: extra.rise ?? 1,
+    fall: extra.fall ?? retry + 1,
+    alpha: level.alpha ?? false,
+    slowStartMs: extra.slowStartMs,
+  };
+}
+
+function buildCheck(
+  c: Extract<Checker, { kind: 'HTTP_GET' | 'SSL_GET' | 'TCP_CHECK' | 'MISC_CHECK' }>,
+  index: number,
+  rs: RealServer,
+  port: number,
+  vs: VirtualServer,
+  vsName: string,
+  rsName: string,
+  rsLevel: Inherited,
+  extra: { rise: number | undefined; fall: number | undefined; slowStartMs: number },
+  ctx: VsContext,
+): CheckConfig | undefined {
+  const level = inherit(c, rsLevel);
+  const health = healthPolicy(c.kind, level, {
+    rise: c.rise ?? extra.rise,
+    fall: c.fall ?? extra.fall,
+    slowStartMs: extra.slowStartMs,
+  });
+  const address = c.connectIp ?? rs.address;
+  const common = {
+    id: `${vsName}/${rsName}/${c.kind}${index === 0 ? '' : `#${index}`}`,
+    address,
+    family: address.includes(':') ? (6 as const) : (4 as const),
+    port: c.connectPort ?? port,
+    ...(c.bindto === undefined ? {} : { bindto: c.bindto }),
+    ...(c.bindPort === undefined ? {} : { bindPort: c.bindPort }),
+    ...(c.bindIf === undefined ? {} : { bindIf: c.bindIf }),
+    connectTimeoutMs: level.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    ...(c.fwmark === undefined ? {} : { fwmark: c.fwmark }),
+    health,
+    logAllFailures: c.logAllFailures ?? false,
+    at: positionText(c.at),
+  };
+  if (common.port === 0 && c.kind !== 'MISC_CHECK') {
+    ctx.sink.warning(
+      'missing-required',
+      `${c.kind} for real server ${rsName} has no port to connect to`,
+      c.at,
+      'add connect_port N, or give the real server a port',
+    );
+    return undefined;
+  }
+  if (c.kind === 'TCP_CHECK') {
+    return {
+      kind: 'tcp',
+      ...common,
+      ...(c.send === undefined ? {} : { send: c.send }),
+      ...(c.expect === undefined ? {} : { expect: c.expect }),
+    };
+  }
+  if (c.kind === 'MISC_CHECK') {
+    if (!c.script) return undefined;
+    const r = ctx.scripts.resolve(c.script, 'check', c.user);
+    if (!r) return undefined;
+    if (r.missing) notifyMissing(ctx, c.script.argv[0] ?? '', c.script.at);
+    return {
+      kind: 'misc',
+      ...common,
+      script: r.script,
+      timeoutMs: c.timeoutMs ?? health.delayLoopMs,
+      dynamic: c.dynamic,
+    };
+  }
+  const hostDefault = c.virtualhost ?? rs.virtualhost ?? vs.virtualhost;
+  return {
+    kind: c.kind === 'SSL_GET' ? 'https' : 'http',
+    ...common,
+    urls: c.urls.map((u) => {
+      const vh = u.virtualhost ?? hostDefault;
+      return {
+        path: u.path ?? '/',
+        statusCodes: u.statusCodes.length > 0 ? u.statusCodes : [[200, 299] as const],
+        ...(u.digest === undefined ? {} : { digest: u.digest }),
+        ...(vh === undefined ? {} : { virtualhost: vh }),
+      };
+    }),
+    ...(c.enableSni && hostDefault !== undefined ? { sni: hostDefault } : {}),
+    maxBodyBytes: c.maxBodyBytes ?? ctx.lvsd?.maxBodyBytes ?? DEFAULT_MAX_BODY,
+    tlsVerify: c.tlsVerify ?? false,
+    fastRecovery: c.fastRecovery ?? false,
+    httpVersion: c.httpProtocol === '1.1' ? '1.1' : '1.0',
+  };
+}
+
+function notifyMissing(ctx: VsContext, command: string, at: VirtualServer['at']): void {
+  ctx.sink.notice(
+    'script-missing',
+    `script ${command} does not exist (yet); it will fail when run`,
+    at,
+    'install it before starting lvsd',
+  );
+}

@@ -1,0 +1,485 @@
+/**
+ * The preprocessor: turns a tree of files into one stream of logical lines, the way keepalived's
+ * read_line() does: `include` families with globs (relative to the including file; cycle and
+ * depth checked), `@ID` / `@^ID` conditional lines, `$NAME=value` parameters (multi-line with
+ * `\`), `$NAME` / `${NAME}` substitution, predefined `${_PWD}` & co, and `~SEQ` / `~LST` lines.
+ * Unlike keepalived, a UTF-8 BOM is skipped and long lines are never split.
+ */
+import { posix as path } from 'node:path';
+import { decomment, type LogicalLine } from './lexer.js';
+import type { DiagnosticSink, SourcePosition } from './diagnostics.js';
+import { expandBraces, globOne, hasMagic } from './glob.js';
+import type { SourceReader } from './source.js';
+
+export interface PreprocessOptions {
+  readonly source: SourceReader;
+  /** The config-id that `@ID` lines are compared with. */
+  readonly configId: string;
+  /** `${_INSTANCE}`. */
+  readonly instance?: string;
+  /** Source of `${_RANDOM}` values in [0, 1); injected so the parser stays deterministic in tests. */
+  readonly random?: () => number;
+  readonly maxIncludeDepth?: number;
+}
+
+interface IncludeChecks {
+  readable: boolean;
+  missing: boolean;
+  wildcard: boolean;
+  brace: boolean;
+}
+
+const NO_CHECKS: IncludeChecks = { readable: false, missing: false, wildcard: false, brace: false };
+const INCLUDE_RE = /^(include[rmwba]?)[ \t]+(.*)$/;
+const DEF_RE = /^\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
+const SEQ_RE = /^~(SEQ|LST)\(([^)]*)\)[ \t]*(.*)$/;
+const MAX_SUBSTITUTION_DEPTH = 20;
+const MAX_SEQUENCE_LINES = 100_000;
+
+export interface PreprocessResult {
+  readonly lines: LogicalLine[];
+  /** Every file read, in order. */
+  readonly files: string[];
+}
+
+export function preprocess(
+  mainFile: string,
+  options: PreprocessOptions,
+  sink: DiagnosticSink,
+): PreprocessResult {
+  const pp = new Preprocessor(options, sink);
+  pp.readFile(mainFile, undefined, 0, undefined);
+  return { lines: pp.lines, files: pp.files };
+}
+
+class Preprocessor {
+  readonly lines: LogicalLine[] = [];
+  readonly files: string[] = [];
+  private readonly vars = new Map<string, string>();
+  private readonly stack: string[] = [];
+  private defaultChecks: IncludeChecks = NO_CHECKS;
+  private readonly maxDepth: number;
+
+  constructor(
+    private readonly opts: PreprocessOptions,
+    private readonly sink: DiagnosticSink,
+  ) {
+    this.maxDepth = opts.maxIncludeDepth ?? 32;
+  }
+
+  /** `display` is the name diagnostics use: as written in the include, or the main file's path. */
+  readFile(
+    file: string,
+    from: SourcePosition | undefined,
+    depth: number,
+    checks: IncludeChecks | undefined,
+  ): void {
+    const res = this.opts.source.read(file);
+    if (!res.ok) {
+      if (!from) {
+        this.sink.fatal(
+          'file-missing',
+          `cannot read configuration file ${file}: ${res.detail}`,
+          undefined,
+          res.reason === 'missing' ? 'check the path, or pass -f FILE' : undefined,
+        );
+        return;
+      }
+      const strict = res.reason !== 'missing' ? checks?.readable : checks?.missing;
+      const msg = `included file ${file}: ${res.detail}`;
+      if (strict) this.sink.security('include-unreadable', msg, from);
+      else this.sink.notice('include-unreadable', msg, from);
+      return;
+    }
+    const id = this.opts.source.identity(file);
+    if (this.stack.includes(id)) {
+      const msg = `${file} includes itself (include cycle: ${[...this.stack, id].map((f) => path.basename(f)).join(' -> ')}); skipped`;
+      if (checks && (checks.missing || checks.readable))
+        this.sink.security('include-cycle', msg, from);
+      else
+        this.sink.notice(
+          'include-cycle',
+          msg,
+          from,
+          'remove the include line that closes the cycle',
+        );
+      return;
+    }
+    if (depth > this.maxDepth) {
+      this.sink.error(
+        'include-depth',
+        `includes nested deeper than ${this.maxDepth}; ${file} skipped`,
+        from,
+      );
+      return;
+    }
+    this.files.push(file);
+    this.stack.push(id);
+    let text = res.text;
+    if (text.charCodeAt(0) === 0xfeff) {
+      text = text.slice(1);
+      this.sink.notice(
+        'bom-ignored',
+        'UTF-8 byte order mark skipped (keepalived would read it as part of the first keyword)',
+        { file, line: 1, col: 1 },
+      );
+    }
+    this.readText(text, file, depth);
+    this.stack.pop();
+  }
+
+  private readText(text: string, file: string, depth: number): void {
+    const raw = text.split('\n');
+    for (let i = 0; i < raw.length; i++) {
+      let line = raw[i] ?? '';
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      const lineNo = i + 1;
+      const dc = decomment(line, false);
+      const kept = dc.text;
+      const lead = leadingBlanks(kept);
+      const body = kept.slice(lead).trimEnd();
+      if (body === '') continue;
+      const at: SourcePosition = { file, line: lineNo, col: lead + 1 };
+
+      const inc = INCLUDE_RE.exec(body);
+      if (inc) {
+        this.include(inc[1] ?? 'include', (inc[2] ?? '').trim(), file, at, depth);
+        continue;
+      }
+      let rest = body;
+      let col = lead + 1;
+      if (rest.startsWith('@')) {
+        const m = /^@(\^?)(\S*)[ \t]*/.exec(rest);
+        if (!m) continue;
+        const negate = m[1] === '^';
+        const matches = m[2] === this.opts.configId;
+        if (matches === negate) continue;
+        col += m[0].length;
+        rest = rest.slice(m[0].length);
+        if (rest === '') continue;
+      }
+      const def = DEF_RE.exec(rest);
+      if (def) {
+        i = this.define(def[1] ?? '', def[2] ?? '', raw, i, { file, line: lineNo, col });
+        continue;
+      }
+      if (rest.startsWith('include_check')) this.noteIncludeCheck(rest);
+      const seq = SEQ_RE.exec(rest);
+      if (seq) {
+        this.sequence(seq, file, lineNo, col);
+        continue;
+      }
+      this.emit(rest, file, lineNo, col);
+    }
+  }
+
+  private include(
+    kind: string,
+    spec: string,
+    file: string,
+    at: SourcePosition,
+    depth: number,
+  ): void {
+    const checks = this.checksFor(kind);
+    const pattern = spec.replace(/^"(.*)"$/, '$1');
+    if (pattern === '') {
+      this.sink.warning('missing-value', `${kind} needs a file name or pattern`, at);
+      return;
+    }
+    const dir = path.dirname(file);
+    let any = false;
+    for (const alt of expandBraces(pattern)) {
+      const abs = path.isAbsolute(alt) ? alt : path.join(dir, alt);
+      const matches = globOne(abs, this.opts.source);
+      if (matches.length === 0) {
+        const magic = hasMagic(alt);
+        const strict = magic
+          ? checks.wildcard
+          : checks.missing || (checks.brace && alt !== pattern);
+        const msg = magic
+          ? `include pattern '${alt}' matched no file`
+          : `included file '${alt}' does not exist`;
+        if (strict)
+          this.sink.security(
+            'include-missing',
+            msg,
+            at,
+            'fix the path, or use plain "include" if the file is optional',
+          );
+        else if (!(checks.brace && alt !== pattern)) this.sink.notice('include-missing', msg, at);
+        continue;
+      }
+      any = true;
+      for (const m of matches) this.readFile(m, at, depth + 1, checks);
+    }
+    if (!any && checks.brace && pattern.includes('{')) {
+      this.sink.security(
+        'include-brace-unmatched',
+        `no alternative of '${pattern}' matched a file`,
+        at,
+      );
+    }
+  }
+
+  private checksFor(kind: string): IncludeChecks {
+    switch (kind) {
+      case 'includer':
+        return { ...NO_CHECKS, readable: true };
+      case 'includem':
+        return { ...NO_CHECKS, readable: true, missing: true };
+      case 'includew':
+        return { readable: true, missing: true, wildcard: true, brace: false };
+      case 'includeb':
+        return { readable: true, missing: true, wildcard: false, brace: true };
+      case 'includea':
+        return { readable: true, missing: true, wildcard: true, brace: true };
+      default:
+        return this.defaultChecks;
+    }
+  }
+
+  /** `include_check [readable|missing|wildcard|brace|all]...` changes the checks of later includes. */
+  private noteIncludeCheck(line: string): void {
+    const words = line.split(/[ \t]+/).slice(1);
+    if (words.length === 0) {
+      this.defaultChecks = { readable: true, missing: true, wildcard: true, brace: true };
+      return;
+    }
+    const c: IncludeChecks = { ...NO_CHECKS };
+    for (const w of words) {
+      if (w === 'all')
+        Object.assign(c, { readable: true, missing: true, wildcard: true, brace: true });
+      else if (w === 'readable' || w === 'missing' || w === 'wildcard' || w === 'brace')
+        c[w] = true;
+    }
+    this.defaultChecks = c;
+  }
+
+  /** Handles a `$NAME=value` definition; returns the index of its last raw line. */
+  private define(
+    name: string,
+    value: string,
+    raw: string[],
+    i: number,
+    at: SourcePosition,
+  ): number {
+    let v = value.trimEnd();
+    if (v !== '' && !v.endsWith('\\')) {
+      this.vars.set(name, v);
+      return i;
+    }
+    // Multi-line: lines end with `\` until one doesn't. keepalived keeps them as separate lines.
+    const parts: string[] = [];
+    let more = true;
+    if (v.endsWith('\\')) {
+      parts.push(v.slice(0, -1).trim());
+    }
+    let j = i;
+    while (more && j + 1 < raw.length) {
+      j++;
+      let next = (raw[j] ?? '').replace(/\r$/, '');
+      next = decomment(next, false).text.trim();
+      if (next.endsWith('\\')) next = next.slice(0, -1).trim();
+      else more = false;
+      parts.push(next);
+    }
+    if (more)
+      this.sink.warning(
+        'variable-bad-definition',
+        `multi-line definition of $${name} runs to the end of the file`,
+        at,
+      );
+    v = parts.filter((p) => p !== '').join('\n');
+    this.vars.set(name, v);
+    return j;
+  }
+
+  private sequence(m: RegExpExecArray, file: string, line: number, col: number): void {
+    const kind = m[1];
+    const args = (m[2] ?? '').split(',').map((s) => s.trim());
+    const rest = m[3] ?? '';
+    const at = { file, line, col };
+    const name = args[0] ?? '';
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || args.length < 2) {
+      this.sink.warning(
+        'sequence-bad',
+        `~${kind}(${m[2] ?? ''}) needs a parameter name and values`,
+        at,
+      );
+      return;
+    }
+    let values: string[];
+    if (kind === 'LST') values = args.slice(1);
+    else {
+      const nums = args.slice(1).map(Number);
+      if (nums.some((x) => !Number.isInteger(x))) {
+        this.sink.warning(
+          'sequence-bad',
+          `~SEQ(${m[2] ?? ''}): start, step and end must be integers`,
+          at,
+        );
+        return;
+      }
+      const [start, step, end] =
+        nums.length === 1
+          ? [1, 1, nums[0] ?? 0]
+          : nums.length === 2
+            ? [nums[0] ?? 0, 1, nums[1] ?? 0]
+            : [nums[0] ?? 0, nums[1] ?? 1, nums[2] ?? 0];
+      if (step === 0 || Math.abs((end - start) / step) > MAX_SEQUENCE_LINES) {
+        this.sink.warning(
+          'sequence-bad',
+          `~SEQ(${m[2] ?? ''}) would repeat too many times (limit ${MAX_SEQUENCE_LINES})`,
+          at,
+        );
+        return;
+      }
+      values = [];
+      for (let x = start; step > 0 ? x <= end : x >= end; x += step) values.push(String(x));
+    }
+    const saved = this.vars.get(name);
+    for (const v of values) {
+      this.vars.set(name, v);
+      this.emit(rest, file, line, col + m[0].length - rest.length);
+    }
+    if (saved === undefined) this.vars.delete(name);
+    else this.vars.set(name, saved);
+  }
+
+  /** Substitutes parameters, removes comments (again) and pushes the resulting line(s). */
+  private emit(text: string, file: string, line: number, col: number): void {
+    if (!text.includes('$')) {
+      const dc = decomment(text, true);
+      const t = dc.text.trimEnd();
+      if (t === '') return;
+      this.lines.push(
+        dc.map
+          ? { file, line, text: t, colBase: col, colMap: dc.map.map((k) => col + k) }
+          : { file, line, text: t, colBase: col },
+      );
+      return;
+    }
+    const sub = this.substitute(text, col, file, line, 0);
+    // A multi-line parameter value becomes several lines, all at the line that used it.
+    let start = 0;
+    for (let k = 0; k <= sub.text.length; k++) {
+      if (k < sub.text.length && sub.text[k] !== '\n') continue;
+      const piece = sub.text.slice(start, k);
+      const pieceCols = sub.cols.slice(start, k);
+      start = k + 1;
+      const dc = decomment(piece, true);
+      const cols = dc.map ? dc.map.map((x) => pieceCols[x] ?? col) : pieceCols;
+      const lead = leadingBlanks(dc.text);
+      const t = dc.text.slice(lead).trimEnd();
+      if (t === '') continue;
+      this.lines.push({
+        file,
+        line,
+        text: t,
+        colBase: cols[lead] ?? col,
+        colMap: cols.slice(lead, lead + t.length),
+      });
+    }
+  }
+
+  private substitute(
+    text: string,
+    col: number,
+    file: string,
+    line: number,
+    depth: number,
+  ): { text: string; cols: number[] } {
+    let out = '';
+    const cols: number[] = [];
+    const at = { file, line, col };
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charAt(i);
+      if (c !== '$') {
+        out += c;
+        cols.push(col + i);
+        continue;
+      }
+      let name: string | undefined;
+      let args = '';
+      let end = i;
+      if (text[i + 1] === '{') {
+        const close = text.indexOf('}', i + 2);
+        if (close > 0) {
+          const inner = text.slice(i + 2, close).trim();
+          const sp = inner.search(/[ \t]/);
+          name = sp < 0 ? inner : inner.slice(0, sp);
+          args = sp < 0 ? '' : inner.slice(sp + 1).trim();
+          end = close;
+        }
+      } else {
+        const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1));
+        const after = m ? text[i + 1 + m[0].length] : undefined;
+        if (
+          m &&
+          (after === undefined || after === ' ' || after === '\t' || after === ',' || after === ')')
+        ) {
+          name = m[0];
+          end = i + m[0].length;
+        }
+      }
+      const value = name === undefined ? undefined : this.lookup(name, args, file);
+      if (value === undefined) {
+        if (name !== undefined && !name.startsWith('_')) {
+          this.sink.notice(
+            'variable-undefined',
+            `parameter $${name} is not defined; kept as written`,
+            { ...at, col: col + i },
+          );
+        }
+        out += c;
+        cols.push(col + i);
+        continue;
+      }
+      let expanded = value;
+      if (value.includes('$')) {
+        if (depth >= MAX_SUBSTITUTION_DEPTH) {
+          this.sink.warning(
+            'variable-recursion',
+            `parameter $${name ?? ''} expands into itself (more than ${MAX_SUBSTITUTION_DEPTH} levels)`,
+            { ...at, col: col + i },
+          );
+        } else expanded = this.substitute(value, col + i, file, line, depth + 1).text;
+      }
+      out += expanded;
+      for (let k = 0; k < expanded.length; k++) cols.push(col + i);
+      i = end;
+    }
+    return { text: out, cols };
+  }
+
+  private lookup(name: string, args: string, file: string): string | undefined {
+    switch (name) {
+      case '_PWD':
+        return path.dirname(file);
+      case '_INSTANCE':
+        return this.opts.instance ?? '';
+      case '_HASH':
+        return '\\#';
+      case '_BANG':
+        return '\\!';
+      case '_RANDOM': {
+        const [lo, hi] = args
+          .split(/[ \t]+/)
+          .filter(Boolean)
+          .map(Number);
+        const min = Number.isFinite(lo) ? (lo ?? 0) : 0;
+        const max = Number.isFinite(hi) ? (hi ?? 32767) : 32767;
+        const r = this.opts.random ? this.opts.random() : 0;
+        return String(Math.floor(min + r * (max - min + 1)));
+      }
+      default:
+        return this.vars.get(name);
+    }
+  }
+}
+
+function leadingBlanks(s: string): number {
+  let i = 0;
+  while (i < s.length && (s[i] === ' ' || s[i] === '\t')) i++;
+  return i;
+}
