@@ -43,7 +43,9 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): 
     const key = long ? a.slice(2, eq > 0 ? eq : undefined) : a.slice(1);
     const spec = specs.find((s) => (long ? s.name === key : s.short === key));
     if (!spec) {
-      const near = specs.find((s) => s.name.startsWith(key) || key.startsWith(s.name) || distance(s.name, key) <= 2);
+      const near = specs.find(
+        (s) => s.name.startsWith(key) || key.startsWith(s.name) || distance(s.name, key) <= 2,
+      );
       throw new UsageError(
         `unknown option ${a}`,
         near ? `did you mean --${near.name}?` : 'see --help',
@@ -92,7 +94,13 @@ function distance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
-      cur.push(Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)));
+      cur.push(
+        Math.min(
+          (prev[j] ?? 0) + 1,
+          (cur[j - 1] ?? 0) + 1,
+          (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+        ),
+      );
     }
     prev = cur;
   }

@@ -8,7 +8,11 @@ import { posix as path } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildConfig, describedHost } from '../../src/config/index.js';
-import { DiagnosticSink, MemorySource, parseKeepalivedConfig } from '../../src/keepalived-config/index.js';
+import {
+  DiagnosticSink,
+  MemorySource,
+  parseKeepalivedConfig,
+} from '../../src/keepalived-config/index.js';
 import { corpusAvailable, corpusDir } from '../helpers/corpus.js';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -36,7 +40,11 @@ const MAX_MS = 2000;
 function runAll(text: string, extra: Record<string, string> = {}): void {
   const source = new MemorySource({ '/k/main.conf': text, ...extra });
   const started = performance.now();
-  const parsed = parseKeepalivedConfig('/k/main.conf', { source, configId: 'fuzz', random: () => 0.3 });
+  const parsed = parseKeepalivedConfig('/k/main.conf', {
+    source,
+    configId: 'fuzz',
+    random: () => 0.3,
+  });
   const sink = new DiagnosticSink();
   const config = buildConfig(parsed.model, { host, hostname: 'fuzz' }, sink);
   const elapsed = performance.now() - started;
@@ -49,7 +57,47 @@ function runAll(text: string, extra: Record<string, string> = {}): void {
   expect(elapsed).toBeLessThan(MAX_MS);
 }
 
-const fragments = ['{', '}', '"', "'", '#', '!', '\\', '$X', '${X}', '$X=', '@a ', '@^a ', '~SEQ(n,1,3)', 'include x.conf', 'includea y/*.conf', '\n', '\r\n', '\t', ' ', '\ufeff', '\u00a0', '\u0000', 'virtual_server', 'real_server', 'HTTP_GET', 'url', 'vrrp_instance', 'lvsd', '198.18.0.10', '::1', '80', '-1', '99999999999999999999', 'weight', 'status_code 200-', 'lb_kind dr', 'fwmark', 'group', 'x'.repeat(3000)];
+const fragments = [
+  '{',
+  '}',
+  '"',
+  "'",
+  '#',
+  '!',
+  '\\',
+  '$X',
+  '${X}',
+  '$X=',
+  '@a ',
+  '@^a ',
+  '~SEQ(n,1,3)',
+  'include x.conf',
+  'includea y/*.conf',
+  '\n',
+  '\r\n',
+  '\t',
+  ' ',
+  '\ufeff',
+  '\u00a0',
+  '\u0000',
+  'virtual_server',
+  'real_server',
+  'HTTP_GET',
+  'url',
+  'vrrp_instance',
+  'lvsd',
+  '198.18.0.10',
+  '::1',
+  '80',
+  '-1',
+  '99999999999999999999',
+  'weight',
+  'status_code 200-',
+  'lb_kind dr',
+  'fwmark',
+  'group',
+  'x'.repeat(3000),
+];
 
 describe('parser fuzzing', () => {
   const all = seeds();
@@ -59,7 +107,13 @@ describe('parser fuzzing', () => {
       fc.property(
         fc.integer({ min: 0, max: all.length - 1 }),
         fc.array(
-          fc.record({ at: fc.nat(), op: fc.constantFrom('insert', 'delete', 'dup', 'replace'), len: fc.nat({ max: 40 }), frag: fc.constantFrom(...fragments), junk: fc.string({ maxLength: 8 }) }),
+          fc.record({
+            at: fc.nat(),
+            op: fc.constantFrom('insert', 'delete', 'dup', 'replace'),
+            len: fc.nat({ max: 40 }),
+            frag: fc.constantFrom(...fragments),
+            junk: fc.string({ maxLength: 8 }),
+          }),
           { maxLength: 12 },
         ),
         (seedIndex, mutations) => {
@@ -68,10 +122,15 @@ describe('parser fuzzing', () => {
             const at = text.length === 0 ? 0 : m.at % (text.length + 1);
             if (m.op === 'insert') text = text.slice(0, at) + m.frag + text.slice(at);
             else if (m.op === 'delete') text = text.slice(0, at) + text.slice(at + m.len);
-            else if (m.op === 'dup') text = text.slice(0, at + m.len) + text.slice(at, at + m.len) + text.slice(at + m.len);
+            else if (m.op === 'dup')
+              text =
+                text.slice(0, at + m.len) + text.slice(at, at + m.len) + text.slice(at + m.len);
             else text = text.slice(0, at) + m.junk + text.slice(at + m.len);
           }
-          runAll(text, { '/k/x.conf': text.slice(0, 200), '/k/y/a.conf': 'include ../main.conf\n' });
+          runAll(text, {
+            '/k/x.conf': text.slice(0, 200),
+            '/k/y/a.conf': 'include ../main.conf\n',
+          });
         },
       ),
       { numRuns: 1000 },

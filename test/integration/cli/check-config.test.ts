@@ -46,22 +46,37 @@ describe('lvsd check-config', () => {
   it('exits 5 with file:line:col, severity, message and hint', async () => {
     const r = await lvsd('check-config', '-f', 'bad.conf');
     expect(r.exitCode).toBe(5);
-    expect(r.stdout).toContain("bad.conf:3:13: warning: unknown routing method 'nat' for lb_kind [bad-value]");
+    expect(r.stdout).toContain(
+      "bad.conf:3:13: warning: unknown routing method 'nat' for lb_kind [bad-value]",
+    );
     expect(r.stdout).toContain('hint: values are case-sensitive: did you mean NAT?');
   });
 
   it('--json gives the diagnostics as data', async () => {
     const r = await lvsd('check-config', '-f', 'bad.conf', '--json');
     expect(r.exitCode).toBe(5);
-    const j = JSON.parse(r.stdout) as { exitStatus: number; diagnostics: { code: string; at: { line: number } }[] };
+    const j = JSON.parse(r.stdout) as {
+      exitStatus: number;
+      diagnostics: { code: string; at: { line: number } }[];
+    };
     expect(j.exitStatus).toBe(5);
-    expect(j.diagnostics[0]).toMatchObject({ code: 'bad-value', severity: 'warning', at: { line: 3, col: 13 } });
+    expect(j.diagnostics[0]).toMatchObject({
+      code: 'bad-value',
+      severity: 'warning',
+      at: { line: 3, col: 13 },
+    });
   });
 
   it('--dump prints the normalised configuration on stdout', async () => {
     const r = await lvsd('check-config', '-f', 'good.conf', '--dump');
     expect(r.exitCode).toBe(0);
-    const c = JSON.parse(r.stdout) as { virtualServers: { name: string; realServers: { name: string; health: { delayLoopMs: number } }[] }[]; differences: string[] };
+    const c = JSON.parse(r.stdout) as {
+      virtualServers: {
+        name: string;
+        realServers: { name: string; health: { delayLoopMs: number } }[];
+      }[];
+      differences: string[];
+    };
     expect(c.virtualServers[0]?.name).toBe('tcp:198.18.0.10:80');
     expect(c.virtualServers[0]?.realServers[0]?.name).toBe('198.18.1.11:80');
     expect(c.virtualServers[0]?.realServers[0]?.health.delayLoopMs).toBe(60_000);
@@ -87,7 +102,20 @@ describe('lvsd check-config', () => {
     // root reads anything: drop to nobody for this check when we are root.
     const asNobody = process.getuid?.() === 0;
     const r = asNobody
-      ? await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'node', bin, 'check-config', '-f', f], { reject: false })
+      ? await execa(
+          'setpriv',
+          [
+            '--reuid=65534',
+            '--regid=65534',
+            '--clear-groups',
+            'node',
+            bin,
+            'check-config',
+            '-f',
+            f,
+          ],
+          { reject: false },
+        )
       : await lvsd('check-config', '-f', f);
     expect(r.exitCode).toBe(4);
     expect(r.stdout).toMatch(/cannot read configuration file .*EACCES/);
@@ -96,8 +124,13 @@ describe('lvsd check-config', () => {
 
   it('reads a 10 MB file', async () => {
     const f = path.join(dir, 'big.conf');
-    const rs = Array.from({ length: 90_000 }, (_, i) => `    real_server 198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255} 80 {\n        weight 1\n        TCP_CHECK {\n            connect_timeout 2\n        }\n    }\n`);
-    let text = 'virtual_server 198.18.0.10 80 {\n    lb_algo wlc\n    lb_kind NAT\n    protocol TCP\n';
+    const rs = Array.from(
+      { length: 90_000 },
+      (_, i) =>
+        `    real_server 198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255} 80 {\n        weight 1\n        TCP_CHECK {\n            connect_timeout 2\n        }\n    }\n`,
+    );
+    let text =
+      'virtual_server 198.18.0.10 80 {\n    lb_algo wlc\n    lb_kind NAT\n    protocol TCP\n';
     text += rs.join('');
     text += '}\n';
     writeFileSync(f, text);
@@ -131,7 +164,11 @@ describe('lvsd check-config', () => {
     writeFileSync(path.join(dir, 'cond.conf'), `@one ${good}`.replace(/\n(?=.)/g, '\n@one '));
     const one = await lvsd('check-config', '-f', 'cond.conf', '-i', 'one', '--json');
     const two = await lvsd('check-config', '-f', 'cond.conf', '-i', 'two', '--json');
-    expect((JSON.parse(one.stdout) as { summary: { virtualServers: number } }).summary.virtualServers).toBe(1);
-    expect((JSON.parse(two.stdout) as { summary: { virtualServers: number } }).summary.virtualServers).toBe(0);
+    expect(
+      (JSON.parse(one.stdout) as { summary: { virtualServers: number } }).summary.virtualServers,
+    ).toBe(1);
+    expect(
+      (JSON.parse(two.stdout) as { summary: { virtualServers: number } }).summary.virtualServers,
+    ).toBe(0);
   });
 });

@@ -6,14 +6,20 @@ const vs = (body: string, rs = 'real_server 198.18.1.11 80 {\n  weight 1\n }') =
 
 describe('braces', () => {
   it('accepts blocks that open on the next line and close on the same line', () => {
-    const r = parse('virtual_server 198.18.0.10 80\n{\n lb_algo rr\n real_server 198.18.1.11 80{ weight 2 }\n}\n');
+    const r = parse(
+      'virtual_server 198.18.0.10 80\n{\n lb_algo rr\n real_server 198.18.1.11 80{ weight 2 }\n}\n',
+    );
     expect(r.diagnostics).toEqual([]);
     expect(r.model.virtualServers[0]?.realServers[0]?.weight).toBe(2);
   });
 
   it('reports an extra close brace and a missing one with positions', () => {
-    expect(brief(parse('global_defs {\n}\n}\n').diagnostics)).toEqual(['3:1 warning extra-close-brace']);
-    expect(brief(parse('global_defs {\n router_id a\n').diagnostics)).toEqual(['1:13 warning missing-close-brace']);
+    expect(brief(parse('global_defs {\n}\n}\n').diagnostics)).toEqual([
+      '3:1 warning extra-close-brace',
+    ]);
+    expect(brief(parse('global_defs {\n router_id a\n').diagnostics)).toEqual([
+      '1:13 warning missing-close-brace',
+    ]);
   });
 
   it('skips an unknown block whole and says so once', () => {
@@ -31,7 +37,9 @@ describe('hints', () => {
   });
 
   it('LB_KIND: keywords are case-sensitive', () => {
-    expect(parse(vs(' LB_KIND DR')).diagnostics[0]?.hint).toBe('keywords are case-sensitive: did you mean lb_kind?');
+    expect(parse(vs(' LB_KIND DR')).diagnostics[0]?.hint).toBe(
+      'keywords are case-sensitive: did you mean lb_kind?',
+    );
   });
 
   it('a keyword of another block says where it belongs', () => {
@@ -61,9 +69,25 @@ describe('values', () => {
   });
 
   it('status codes and ranges', () => {
-    const r = parse(vs('', 'real_server 198.18.1.11 80 {\n  HTTP_GET {\n   url {\n    path /h\n    status_code 200 301-302 200-\n   }\n  }\n }'));
+    const r = parse(
+      vs(
+        '',
+        'real_server 198.18.1.11 80 {\n  HTTP_GET {\n   url {\n    path /h\n    status_code 200 301-302 200-\n   }\n  }\n }',
+      ),
+    );
     const c = r.model.virtualServers[0]?.realServers[0]?.checkers[0];
-    expect(c).toMatchObject({ kind: 'HTTP_GET', urls: [{ path: '/h', statusCodes: [[200, 200], [301, 302]] }] });
+    expect(c).toMatchObject({
+      kind: 'HTTP_GET',
+      urls: [
+        {
+          path: '/h',
+          statusCodes: [
+            [200, 200],
+            [301, 302],
+          ],
+        },
+      ],
+    });
     expect(brief(r.diagnostics)).toEqual(['10:29 warning bad-status-code']);
   });
 
@@ -72,12 +96,19 @@ describe('values', () => {
   });
 
   it('unsupported checkers are warnings', () => {
-    const r = parse(vs('', 'real_server 198.18.1.11 25 {\n  SMTP_CHECK {\n   connect_timeout 3\n  }\n }'));
+    const r = parse(
+      vs('', 'real_server 198.18.1.11 25 {\n  SMTP_CHECK {\n   connect_timeout 3\n  }\n }'),
+    );
     expect(r.diagnostics.map((d) => [d.code, d.severity])).toEqual([['not-supported', 'warning']]);
   });
 
   it('script keywords read the command shell-style and warn about words outside the quotes', () => {
-    const r = parse(vs('', 'real_server 198.18.1.11 80 {\n  notify_up "/bin/x a b" nobody\n  MISC_CHECK {\n   misc_path /bin/y arg\n  }\n }'));
+    const r = parse(
+      vs(
+        '',
+        'real_server 198.18.1.11 80 {\n  notify_up "/bin/x a b" nobody\n  MISC_CHECK {\n   misc_path /bin/y arg\n  }\n }',
+      ),
+    );
     const rs = r.model.virtualServers[0]?.realServers[0];
     expect(rs?.notifyUp).toMatchObject({ argv: ['/bin/x', 'a', 'b'], user: 'nobody' });
     expect(r.diagnostics.map((d) => d.code)).toEqual(['script-args']);
@@ -87,9 +118,16 @@ describe('values', () => {
 
 describe('the lvsd block', () => {
   it('reads daemon settings and server options', () => {
-    const r = parse('lvsd {\n control_socket /run/x.sock\n timing fast\n server tcp:198.18.0.10:80 198.18.1.11:80 { rise 3 }\n webhook ops { url https://example.invalid/hook\n timeout 2 }\n}\n');
+    const r = parse(
+      'lvsd {\n control_socket /run/x.sock\n timing fast\n server tcp:198.18.0.10:80 198.18.1.11:80 { rise 3 }\n webhook ops { url https://example.invalid/hook\n timeout 2 }\n}\n',
+    );
     expect(r.diagnostics).toEqual([]);
-    expect(r.model.lvsd).toMatchObject({ controlSocket: '/run/x.sock', timingProfile: 'fast', servers: [{ virtualServer: 'tcp:198.18.0.10:80', realServer: '198.18.1.11:80', rise: 3 }], webhooks: [{ name: 'ops', timeoutMs: 2000 }] });
+    expect(r.model.lvsd).toMatchObject({
+      controlSocket: '/run/x.sock',
+      timingProfile: 'fast',
+      servers: [{ virtualServer: 'tcp:198.18.0.10:80', realServer: '198.18.1.11:80', rise: 3 }],
+      webhooks: [{ name: 'ops', timeoutMs: 2000 }],
+    });
   });
 
   it('rejects relative paths and unknown keywords', () => {

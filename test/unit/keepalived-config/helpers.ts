@@ -1,9 +1,17 @@
-import { MemorySource, parseKeepalivedConfig, type Diagnostic } from '../../../src/keepalived-config/index.js';
+import {
+  MemorySource,
+  parseKeepalivedConfig,
+  type Diagnostic,
+} from '../../../src/keepalived-config/index.js';
 
 /** Parses in-memory files; the first one is the main file. */
 export function parseFiles(files: Record<string, string>, configId = 'test') {
   const main = Object.keys(files)[0] ?? '/etc/keepalived/keepalived.conf';
-  return parseKeepalivedConfig(main, { source: new MemorySource(files), configId, random: () => 0.5 });
+  return parseKeepalivedConfig(main, {
+    source: new MemorySource(files),
+    configId,
+    random: () => 0.5,
+  });
 }
 
 export function parse(text: string, configId = 'test') {

@@ -21,7 +21,9 @@ describe('decomment', () => {
 describe('lex', () => {
   it('splits words, quotes and braces with their columns', () => {
     const { lexemes } = lex('real_server 198.18.1.11 80{ weight "2 3" }');
-    expect(lexemes.map((l) => (l.kind === 'word' ? `${l.text}@${l.index}` : `${l.kind}@${l.index}`))).toEqual([
+    expect(
+      lexemes.map((l) => (l.kind === 'word' ? `${l.text}@${l.index}` : `${l.kind}@${l.index}`)),
+    ).toEqual([
       'real_server@0',
       '198.18.1.11@12',
       '80@24',
@@ -38,14 +40,17 @@ describe('lex', () => {
   });
 
   it('a quote inside a word starts a new word', () => {
-    expect(lex('ab"c d"').lexemes.map((l) => (l.kind === 'word' ? l.text : l.kind))).toEqual(['ab', 'c d']);
+    expect(lex('ab"c d"').lexemes.map((l) => (l.kind === 'word' ? l.text : l.kind))).toEqual([
+      'ab',
+      'c d',
+    ]);
   });
 });
 
 describe('splitShellWords (script keywords)', () => {
   it.each([
     ['"/bin/x a b" user grp', ['/bin/x a b', 'user', 'grp']],
-    ["'/bin/x' \"y z\"", ['/bin/x', 'y z']],
+    ['\'/bin/x\' "y z"', ['/bin/x', 'y z']],
     ['a\\ b', ['a b']],
     ['"tab\\there"', ['tab\there']],
     ['"\\x41\\101"', ['AA']],

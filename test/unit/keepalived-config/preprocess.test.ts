@@ -25,17 +25,25 @@ describe('include', () => {
 
   it('a missing plain include is a notice; a glob matching nothing too', () => {
     const r = parseFiles({ '/k/main.conf': 'include nope.conf\ninclude none.d/*.conf\n' });
-    expect(brief(r.diagnostics)).toEqual(['1:1 notice include-missing', '2:1 notice include-missing']);
+    expect(brief(r.diagnostics)).toEqual([
+      '1:1 notice include-missing',
+      '2:1 notice include-missing',
+    ]);
   });
 
   it('strict includes fail with exit class 6', () => {
-    const r = parseFiles({ '/k/main.conf': 'includem nope.conf\nincludew none.d/*.conf\ninclude none2.d/*.conf\n' });
+    const r = parseFiles({
+      '/k/main.conf': 'includem nope.conf\nincludew none.d/*.conf\ninclude none2.d/*.conf\n',
+    });
     expect(r.diagnostics.map((d) => d.exitClass)).toEqual([6, 6, 0]);
   });
 
   it('includer: a directory is an error, a missing file is not', () => {
     const r = parseFiles({ '/k/main.conf': 'includer d\nincluder nope.conf\n', '/k/d/x.conf': '' });
-    expect(brief(r.diagnostics)).toEqual(['1:1 error include-unreadable', '2:1 notice include-missing']);
+    expect(brief(r.diagnostics)).toEqual([
+      '1:1 error include-unreadable',
+      '2:1 notice include-missing',
+    ]);
   });
 
   it('detects include cycles instead of recursing', () => {
@@ -54,7 +62,10 @@ describe('include', () => {
   });
 
   it('diagnostics in an included file name that file and line', () => {
-    const r = parseFiles({ '/k/main.conf': '\ninclude sub/x.conf\n', '/k/sub/x.conf': 'global_defs {\n  frob 1\n}\n' });
+    const r = parseFiles({
+      '/k/main.conf': '\ninclude sub/x.conf\n',
+      '/k/sub/x.conf': 'global_defs {\n  frob 1\n}\n',
+    });
     expect(r.diagnostics[0]?.at).toEqual({ file: '/k/sub/x.conf', line: 2, col: 3 });
   });
 });
@@ -69,11 +80,16 @@ describe('conditional lines', () => {
 
 describe('$NAME parameters', () => {
   it('substitutes $NAME and ${NAME}, multi-line values, and keeps columns', () => {
-    const r = parse('$PORT=80\n$CHK=TCP_CHECK { \\\n  connect_timeout 2 \\\n}\nvirtual_server 198.18.0.10 ${PORT} {\n lb_algo rr\n lb_kind DR\n protocol TCP\n real_server 198.18.1.11 $PORT {\n  $CHK\n }\n}\n');
+    const r = parse(
+      '$PORT=80\n$CHK=TCP_CHECK { \\\n  connect_timeout 2 \\\n}\nvirtual_server 198.18.0.10 ${PORT} {\n lb_algo rr\n lb_kind DR\n protocol TCP\n real_server 198.18.1.11 $PORT {\n  $CHK\n }\n}\n',
+    );
     expect(r.diagnostics).toEqual([]);
     const vs = r.model.virtualServers[0];
     expect(vs?.key).toEqual({ kind: 'address', address: '198.18.0.10', family: 4, port: 80 });
-    expect(vs?.realServers[0]?.checkers[0]).toMatchObject({ kind: 'TCP_CHECK', connectTimeoutMs: 2000 });
+    expect(vs?.realServers[0]?.checkers[0]).toMatchObject({
+      kind: 'TCP_CHECK',
+      connectTimeoutMs: 2000,
+    });
   });
 
   it('undefined names stay as written (notice)', () => {
@@ -93,8 +109,14 @@ describe('$NAME parameters', () => {
   });
 
   it('~SEQ repeats a line', () => {
-    const r = parse('vrrp_instance V {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n~SEQ(n, 1, 1, 3) 198.18.0.${n}/32\n }\n}\n');
-    expect(r.model.vrrpInstances[0]?.virtualIpaddress.map((a) => a.address)).toEqual(['198.18.0.1', '198.18.0.2', '198.18.0.3']);
+    const r = parse(
+      'vrrp_instance V {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n~SEQ(n, 1, 1, 3) 198.18.0.${n}/32\n }\n}\n',
+    );
+    expect(r.model.vrrpInstances[0]?.virtualIpaddress.map((a) => a.address)).toEqual([
+      '198.18.0.1',
+      '198.18.0.2',
+      '198.18.0.3',
+    ]);
   });
 });
 
