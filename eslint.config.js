@@ -28,6 +28,7 @@ const coreFiles = [
   'src/health/slow-start.ts',
   'src/health/due-queue.ts',
   'src/health/deadlines.ts',
+  'src/health/checkers/http-response.ts',
   'src/ipvs/table.ts',
   'src/ipvs/desired.ts',
   'src/ipvs/diff.ts',
