@@ -33,6 +33,13 @@ const coreFiles = [
   'src/ipvs/desired.ts',
   'src/ipvs/diff.ts',
   'src/ipvs/ipvsadm-text.ts',
+  'src/ipvs/ipvsadm-listing.ts',
+  'src/ipvs/address.ts',
+  'src/ipvs/op.ts',
+  'src/ipvs/rules.ts',
+  'src/ipvs/apply.ts',
+  'src/ipvs/guard.ts',
+  'src/ipvs/verify.ts',
 ];
 /** Shell files inside otherwise-pure folders (they implement a port). */
 const coreExceptions = ['src/keepalived-config/node-source.ts', 'src/config/node-host.ts'];

@@ -1,0 +1,127 @@
+/**
+ * Logs are the event stream's first consumer: one pino JSON line per event, with a message an
+ * operator can read at a glance (`real server 198.18.1.11:80 DOWN: status 503 (3/3 failures)`)
+ * and the event's fields under `event`, never spread into pino's own keys.
+ */
+import pino, { type Logger } from 'pino';
+import type { AnyEvent } from '../lib/events.js';
+
+export function createLogger(
+  options: { level?: string; destination?: pino.DestinationStream } = {},
+): Logger {
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // Secrets never reach a log line, whoever forgets to leave them out.
+      redact: {
+        paths: ['*.auth_pass', '*.pass', '*.key', '*.secret', '*.password', 'event.data.pass'],
+        censor: '[redacted]',
+      },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    options.destination ?? pino.destination({ fd: 1, sync: false }),
+  );
+}
+
+export function eventMessage(e: AnyEvent): string {
+  switch (e.name) {
+    case 'rs.up': {
+      const d = e.data;
+      return `real server ${d.rs} of ${d.vs} UP (weight ${d.weight}): ${d.reason}`;
+    }
+    case 'rs.down': {
+      const d = e.data;
+      return `real server ${d.rs} of ${d.vs} DOWN: ${d.reason}${d.removed ? ' (removed from the table)' : ' (weight 0)'}`;
+    }
+    case 'rs.weight': {
+      const d = e.data;
+      return `real server ${d.rs} of ${d.vs} weight ${d.previous} -> ${d.weight}: ${d.reason}`;
+    }
+    case 'rs.checker': {
+      const d = e.data;
+      return `checker ${d.checker} ${d.health}: ${d.reason}`;
+    }
+    case 'vs.quorum_up': {
+      const d = e.data;
+      return `virtual server ${d.vs} quorum gained (live weight ${d.liveWeight} >= ${d.quorum})`;
+    }
+    case 'vs.quorum_down': {
+      const d = e.data;
+      return `virtual server ${d.vs} quorum lost (live weight ${d.liveWeight} < ${d.quorum})${d.sorryServer ? `: serving sorry server ${d.sorryServer}` : ''}`;
+    }
+    case 'ipvs.adopted': {
+      const d = e.data;
+      return `IPVS table already as configured (${d.services} services, ${d.destinations} real servers): adopted with no change`;
+    }
+    case 'ipvs.applied': {
+      const d = e.data;
+      return `IPVS: applied ${d.ops} operation${d.ops === 1 ? '' : 's'} in ${d.durationMs} ms`;
+    }
+    case 'ipvs.failed': {
+      const d = e.data;
+      return `IPVS: ${d.failed.length} of ${d.ops} operations failed: ${d.failed.map((f) => `${f.line}: ${f.error}`).join('; ')}`;
+    }
+    case 'ipvs.drift': {
+      const d = e.data;
+      return `IPVS table changed outside lvsd; repairing with ${d.ops} operation${d.ops === 1 ? '' : 's'}`;
+    }
+    case 'ipvs.guarded': {
+      const d = e.data;
+      return `IPVS: ${d.ops} operations held back by the blast-radius guard: ${d.violations.join('; ')}`;
+    }
+    case 'ipvs.error': {
+      const d = e.data;
+      return `IPVS: ${d.message}${d.hint ? ` (${d.hint})` : ''}`;
+    }
+    case 'config.loaded': {
+      const d = e.data;
+      return `configuration ${d.file}: ${d.virtualServers} virtual servers, ${d.realServers} real servers`;
+    }
+    case 'config.reloaded': {
+      const d = e.data;
+      return `configuration reloaded: ${d.added.length} added, ${d.removed.length} removed, ${d.changed.length} changed`;
+    }
+    case 'config.rejected': {
+      const d = e.data;
+      return `configuration reload rejected; still running the previous one: ${d.problems.slice(0, 3).join('; ')}`;
+    }
+    case 'daemon.started': {
+      const d = e.data;
+      return `lvsd ${d.version} started (pid ${d.pid}, IPVS driver ${d.driver})`;
+    }
+    case 'daemon.stopping': {
+      const d = e.data;
+      return `lvsd stopping (${d.signal}); the IPVS table is left in place`;
+    }
+  }
+}
+
+const WARN: ReadonlySet<string> = new Set([
+  'rs.down',
+  'vs.quorum_down',
+  'ipvs.failed',
+  'ipvs.drift',
+  'ipvs.guarded',
+  'ipvs.error',
+  'config.rejected',
+]);
+
+export function logEvents(logger: Logger): (e: AnyEvent) => void {
+  return (e) => {
+    const fields = {
+      event: {
+        name: e.name,
+        seq: e.seq,
+        mono: e.mono,
+        subject: e.subject,
+        cause: e.cause,
+        data: e.data,
+      },
+    };
+    if (e.name === 'rs.checker') logger.debug(fields, eventMessage(e));
+    else if (WARN.has(e.name)) logger.warn(fields, eventMessage(e));
+    else logger.info(fields, eventMessage(e));
+  };
+}
