@@ -8,7 +8,9 @@ export const exitCodes = {
   internal: 1,
   /** Bad command line: unknown command or flag, missing value. */
   usage: 2,
-  /** check-config: the configuration cannot run (fatal problems only). */
+  /** run/plan: IPVS cannot be used (no ip_vs in the kernel, no ipvsadm). */
+  ipvsUnavailable: 3,
+  /** check-config: the configuration cannot run (fatal problems only); run: refused to start. */
   cannotRun: 4,
   /** check-config: errors or warnings; lvsd would run with them. */
   problems: 5,

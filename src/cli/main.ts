@@ -6,11 +6,13 @@
 import { UsageError } from './args.js';
 import { checkConfigCommand } from './commands/check-config.js';
 import { demoCommand } from './commands/demo.js';
+import { planCommand } from './commands/plan.js';
+import { runCommand } from './commands/run.js';
 import { exitCodes } from './exit-codes.js';
 import type { Command, Io } from './io.js';
 import { version } from './version.js';
 
-const commands: readonly Command[] = [checkConfigCommand, demoCommand];
+const commands: readonly Command[] = [runCommand, checkConfigCommand, planCommand, demoCommand];
 
 function topHelp(): string {
   const rows = commands.map((c) => `  ${c.name.padEnd(14)} ${c.summary}`).join('\n');

@@ -37,10 +37,11 @@ export interface HealthPolicy {
   readonly delayBeforeRetryMs: number;
   readonly delayLoopMs: number;
   readonly warmupMs: number;
-  /** lvsd: consecutive successes to go up (keepalived: 1). */
-  readonly rise: number;
-  /** lvsd: consecutive failures to go down; when set in the config it replaces retry + 1. */
-  readonly fall: number;
+  /** lvsd: consecutive successes to go up; absent = keepalived's rule (the first success). */
+  readonly rise?: number;
+  /** lvsd: consecutive failures to go down; absent = keepalived's retry rules (retry + 1,
+   * and the first failure at start-up). */
+  readonly fall?: number;
   /** keepalived's alpha: start down and come up on the first pass. */
   readonly alpha: boolean;
   /** lvsd: ramp the weight up over this long after recovery (0 = off). */

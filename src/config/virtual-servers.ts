@@ -472,8 +472,8 @@ function healthPolicy(
       level.delayBeforeRetryMs ?? (kind === 'HTTP_GET' || kind === 'SSL_GET' ? 3000 : 1000),
     delayLoopMs,
     warmupMs: level.warmupMs ?? delayLoopMs,
-    rise: extra.rise ?? 1,
-    fall: extra.fall ?? retry + 1,
+    ...(extra.rise === undefined ? {} : { rise: extra.rise }),
+    ...(extra.fall === undefined ? {} : { fall: extra.fall }),
     alpha: level.alpha ?? false,
     slowStartMs: extra.slowStartMs,
   };

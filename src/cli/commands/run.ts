@@ -1,0 +1,158 @@
+/** `lvsd run`: the daemon in the foreground (systemd runs it this way). */
+import { hostname } from 'node:os';
+import { posix as path } from 'node:path';
+import { loadConfig } from '../../config/index.js';
+import { nodeHost } from '../../config/node-host.js';
+import { Daemon } from '../../daemon/daemon.js';
+import { createLogger, logEvents } from '../../daemon/log.js';
+import { systemTimers } from '../../health/timer-port.js';
+import type { IpvsDriver } from '../../ipvs/driver.js';
+import { IpvsadmDriver } from '../../ipvs/drivers/ipvsadm.js';
+import { MemoryIpvsDriver } from '../../ipvs/drivers/memory.js';
+import { nodeSource } from '../../keepalived-config/index.js';
+import { systemClock } from '../../lib/clock.js';
+import { isLvsdError } from '../../lib/errors.js';
+import { EventBus } from '../../lib/events.js';
+import { flagHelp, helpFlag, parseArgs, UsageError, type FlagSpec } from '../args.js';
+import { exitCodes } from '../exit-codes.js';
+import type { Command, Io } from '../io.js';
+import { version } from '../version.js';
+import { DEFAULT_CONFIG } from './check-config.js';
+
+export const runFlags: FlagSpec[] = [
+  {
+    name: 'file',
+    short: 'f',
+    takesValue: true,
+    valueName: 'FILE',
+    help: `configuration file (default ${DEFAULT_CONFIG})`,
+  },
+  {
+    name: 'config-id',
+    short: 'i',
+    takesValue: true,
+    valueName: 'ID',
+    help: 'config-id for @ID lines (default: the host name)',
+  },
+  {
+    name: 'ipvs',
+    takesValue: true,
+    valueName: 'ipvsadm|memory',
+    help: "IPVS driver (default: the lvsd block's ipvs_driver, else ipvsadm)",
+  },
+  {
+    name: 'log-level',
+    takesValue: true,
+    valueName: 'LEVEL',
+    help: 'debug, info (default), warn, error',
+  },
+  { name: 'json', takesValue: false, help: 'accepted for symmetry: logs are always JSON lines' },
+  helpFlag,
+];
+
+const help = `Usage: lvsd run [-f FILE] [--ipvs ipvsadm|memory] [-i ID] [--log-level LEVEL]
+
+Runs lvsd in the foreground: probes every real server, keeps the IPVS table equal to what the
+configuration and health say, and logs every change as a JSON line on stdout.
+
+Signals: SIGHUP reloads the configuration (a file that cannot run, or brings new problems,
+is rejected and the running configuration kept); SIGTERM or SIGINT stop lvsd and leave the IPVS
+table in place, so a restart adopts it without a single change.
+
+Options:
+${flagHelp(runFlags)}
+
+Exit status: 0 stopped by a signal; 2 bad command line; 3 IPVS is not usable (e.g. the kernel
+has no ip_vs: use --ipvs memory to try lvsd without it); 4 the configuration cannot run.
+`;
+
+export function createDriver(name: string): IpvsDriver {
+  if (name === 'memory') return new MemoryIpvsDriver();
+  if (name === 'ipvsadm') return new IpvsadmDriver();
+  throw new UsageError(`unknown IPVS driver '${name}'`, 'use --ipvs ipvsadm or --ipvs memory');
+}
+
+/** The driver named on the command line, else in the lvsd block, else ipvsadm. */
+export function driverName(flag: string | undefined, file: string, configId: string): string {
+  if (flag !== undefined) return flag;
+  const r = loadConfig(file, {
+    source: nodeSource(),
+    host: nodeHost(),
+    configId,
+    hostname: hostname(),
+  });
+  return r.config?.daemon.ipvsDriver ?? 'ipvsadm';
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run the director daemon in the foreground',
+  help,
+  async run(argv, io) {
+    const args = parseArgs(argv, runFlags);
+    if (args.flags.has('help')) {
+      io.out(help);
+      return exitCodes.ok;
+    }
+    const file = path.resolve(io.cwd, str(args.flags.get('file')) ?? DEFAULT_CONFIG);
+    const configId = str(args.flags.get('config-id')) ?? hostname().split('.')[0] ?? '';
+    const driver = createDriver(driverName(str(args.flags.get('ipvs')), file, configId));
+    const logger = createLogger({ level: str(args.flags.get('log-level')) ?? 'info' });
+    const bus = new EventBus(systemClock, (err) => {
+      logger.error({ err }, 'an event consumer failed');
+    });
+    bus.subscribe(logEvents(logger));
+    let daemon: Daemon;
+    try {
+      daemon = await Daemon.start({
+        file,
+        configId,
+        hostname: hostname(),
+        source: nodeSource(),
+        host: nodeHost(io.env),
+        driver,
+        bus,
+        clock: systemClock,
+        timers: systemTimers,
+        version,
+      });
+    } catch (err) {
+      logger.flush();
+      return startFailure(err, io);
+    }
+    for (const d of daemon.diagnostics) {
+      if (d.severity !== 'notice') logger.warn({ diagnostic: d }, `config: ${d.message}`);
+    }
+    return new Promise<number>((resolve) => {
+      let stopping = false;
+      const onHup = (): void => {
+        daemon.reload();
+      };
+      const onStop = (signal: NodeJS.Signals): void => {
+        if (stopping) return;
+        stopping = true;
+        process.off('SIGHUP', onHup);
+        void daemon.stop(signal).finally(() => {
+          logger.flush();
+          resolve(exitCodes.ok);
+        });
+      };
+      process.on('SIGHUP', onHup);
+      process.once('SIGTERM', onStop);
+      process.once('SIGINT', onStop);
+    });
+  },
+};
+
+export function startFailure(err: unknown, io: Io): number {
+  if (isLvsdError(err)) {
+    io.err(`lvsd: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
+    if (err.code === 'CONFIG_INVALID') return exitCodes.cannotRun;
+    if (err.code.startsWith('IPVS')) return exitCodes.ipvsUnavailable;
+  }
+  throw err;
+}
+
+function str(v: string | true | undefined): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}

@@ -1,0 +1,255 @@
+/**
+ * The daemon: the only place where configuration, health checks, the health machines, the
+ * desired table and the IPVS driver are wired together. Start order: configuration, IPVS
+ * (adopt or converge), checks; stop runs the other way round and leaves the table in place.
+ */
+import type { Config, HostFacts, LoadResult } from '../config/index.js';
+import { loadConfig } from '../config/index.js';
+import type { Diagnostic, SourceReader } from '../keepalived-config/index.js';
+import { formatDiagnostic } from '../keepalived-config/index.js';
+import { Scheduler } from '../health/scheduler.js';
+import type { RunOutcome } from '../health/check-run.js';
+import type { TimerPort } from '../health/timer-port.js';
+import type { ProbeResult } from '../health/result.js';
+import { desiredTable } from '../ipvs/desired.js';
+import type { IpvsDriver } from '../ipvs/driver.js';
+import type { Clock } from '../lib/clock.js';
+import { LvsdError } from '../lib/errors.js';
+import type { EventBus } from '../lib/events.js';
+import { HealthBook } from './health-book.js';
+import { probeFor, runTimeoutMs, type Probe } from './probes.js';
+import { Reconciler } from './reconciler.js';
+
+export interface DaemonOptions {
+  readonly file: string;
+  readonly configId: string;
+  readonly hostname: string;
+  readonly source: SourceReader;
+  readonly host: HostFacts;
+  readonly driver: IpvsDriver;
+  readonly bus: EventBus;
+  readonly clock: Clock;
+  readonly timers: TimerPort;
+  readonly tickMs?: number;
+  readonly driftCheckMs?: number;
+  readonly version?: string;
+}
+
+export type ReloadResult =
+  | {
+      readonly ok: true;
+      readonly added: string[];
+      readonly removed: string[];
+      readonly changed: string[];
+    }
+  | { readonly ok: false; readonly problems: string[] };
+
+export class Daemon {
+  private config: Config;
+  private loaded: LoadResult;
+  private readonly book: HealthBook;
+  private readonly reconciler: Reconciler;
+  private readonly scheduler: Scheduler<ProbeResult>;
+  private readonly probes = new Map<string, Probe>();
+  private readonly checkSpecs = new Map<string, string>();
+
+  private constructor(
+    private readonly opts: DaemonOptions,
+    loaded: LoadResult & { config: Config },
+  ) {
+    this.loaded = loaded;
+    this.config = loaded.config;
+    this.book = new HealthBook(opts.bus, opts.clock, opts.timers, () => {
+      this.reconciler.poke();
+    });
+    this.reconciler = new Reconciler(
+      opts.driver,
+      () => this.desired(),
+      opts.bus,
+      opts.clock,
+      opts.timers,
+      opts.driftCheckMs === undefined ? {} : { driftCheckMs: opts.driftCheckMs },
+    );
+    this.scheduler = new Scheduler<ProbeResult>({
+      clock: opts.clock,
+      timers: opts.timers,
+      tickMs: opts.tickMs ?? 50,
+      maxConcurrent: this.config.daemon.checkConcurrency,
+      probe: (id, signal) => {
+        const probe = this.probes.get(id);
+        if (!probe)
+          return Promise.resolve({
+            ok: false,
+            code: 'io',
+            reason: 'check no longer configured',
+            latencyMs: 0,
+          } as ProbeResult);
+        return probe(signal);
+      },
+      onResult: (id, outcome) => this.book.onResult(id, toOutcome(outcome)),
+    });
+  }
+
+  /** Loads the configuration and starts; throws LvsdError CONFIG_INVALID or the driver's error. */
+  static async start(opts: DaemonOptions): Promise<Daemon> {
+    const loaded = load(opts);
+    if (!loaded.config || loaded.cannotRun) {
+      throw new LvsdError(
+        'CONFIG_INVALID',
+        `${opts.file}: the configuration cannot run:\n${problems(loaded.diagnostics, true).join('\n')}`,
+        `check it with: lvsd check-config -f ${opts.file}`,
+      );
+    }
+    const d = new Daemon(opts, { ...loaded, config: loaded.config });
+    d.book.sync(d.config);
+    await d.reconciler.start();
+    d.syncChecks();
+    opts.bus.publish(
+      'daemon.started',
+      'daemon',
+      { kind: 'startup' },
+      { version: opts.version ?? 'dev', pid: process.pid, driver: opts.driver.name },
+    );
+    return d;
+  }
+
+  get current(): Config {
+    return this.config;
+  }
+
+  get diagnostics(): readonly Diagnostic[] {
+    return this.loaded.diagnostics;
+  }
+
+  /** Re-reads the file. A file that cannot run, or that brings new problems, changes nothing. */
+  reload(): ReloadResult {
+    const next = load(this.opts);
+    const known = new Set(this.loaded.diagnostics.map(problemKey));
+    const fresh = next.diagnostics.filter(
+      (d) => d.severity !== 'notice' && !known.has(problemKey(d)),
+    );
+    if (!next.config || next.cannotRun || next.exitStatus === 6 || fresh.length > 0) {
+      const list = problems(next.cannotRun || !next.config ? next.diagnostics : fresh, false);
+      this.opts.bus.publish(
+        'config.rejected',
+        'config',
+        { kind: 'config' },
+        { file: this.opts.file, problems: list },
+      );
+      return { ok: false, problems: list };
+    }
+    const before = new Map(this.config.virtualServers.map((v) => [v.name, JSON.stringify(v)]));
+    const after = new Map(next.config.virtualServers.map((v) => [v.name, JSON.stringify(v)]));
+    const added = [...after.keys()].filter((k) => !before.has(k));
+    const removed = [...before.keys()].filter((k) => !after.has(k));
+    const changed = [...after.keys()].filter(
+      (k) => before.has(k) && before.get(k) !== after.get(k),
+    );
+    this.loaded = next;
+    this.config = next.config;
+    this.book.sync(this.config);
+    this.syncChecks();
+    this.reconciler.poke();
+    this.opts.bus.publish(
+      'config.reloaded',
+      'config',
+      { kind: 'config' },
+      { file: this.opts.file, added, removed, changed },
+    );
+    return { ok: true, added, removed, changed };
+  }
+
+  /** Stops checks and the reconciler. The IPVS table is left as it is (a restart adopts it). */
+  async stop(signal = 'stop'): Promise<void> {
+    this.opts.bus.publish(
+      'daemon.stopping',
+      'daemon',
+      { kind: 'signal', detail: signal },
+      { signal },
+    );
+    await this.scheduler.stop();
+    this.book.stop();
+    await this.reconciler.settle();
+    await this.reconciler.stop();
+  }
+
+  /** Waits until pending table changes are applied (tests, plan). */
+  settle(): Promise<void> {
+    return this.reconciler.settle();
+  }
+
+  health(): HealthBook {
+    return this.book;
+  }
+
+  ipvs(): Reconciler {
+    return this.reconciler;
+  }
+
+  private desired() {
+    return desiredTable({
+      config: this.config,
+      placement: (vs, rs) => this.book.placement(vs, rs),
+      quorumUp: (vs) => this.book.quorumUp(vs),
+      drained: () => false,
+    });
+  }
+
+  /** Brings the scheduler in line with the configuration's checks (start and reload). */
+  private syncChecks(): void {
+    const wanted = new Map<string, string>();
+    for (const vs of this.config.virtualServers) {
+      for (const rs of vs.realServers) {
+        for (const c of rs.checks) {
+          const spec = JSON.stringify(c);
+          wanted.set(c.id, spec);
+          this.probes.set(c.id, probeFor(c, this.config.scriptSecurity));
+          const check = {
+            id: c.id,
+            intervalMs: c.health.delayLoopMs,
+            timeoutMs: runTimeoutMs(c),
+            warmupMs: c.health.warmupMs,
+          };
+          const old = this.checkSpecs.get(c.id);
+          if (old === undefined) this.scheduler.add(check);
+          else if (old !== spec) this.scheduler.update(check);
+        }
+      }
+    }
+    for (const id of this.checkSpecs.keys()) {
+      if (!wanted.has(id)) {
+        this.scheduler.remove(id);
+        this.probes.delete(id);
+      }
+    }
+    this.checkSpecs.clear();
+    for (const [id, spec] of wanted) this.checkSpecs.set(id, spec);
+  }
+}
+
+function load(opts: DaemonOptions): LoadResult {
+  return loadConfig(opts.file, {
+    source: opts.source,
+    host: opts.host,
+    configId: opts.configId,
+    hostname: opts.hostname,
+  });
+}
+
+function problemKey(d: Diagnostic): string {
+  return `${d.code}\u0000${d.message}`;
+}
+
+function problems(ds: readonly Diagnostic[], fatalOnly: boolean): string[] {
+  return ds
+    .filter(
+      (d) => d.severity !== 'notice' && (!fatalOnly || d.exitClass === 4 || d.severity === 'error'),
+    )
+    .map(formatDiagnostic);
+}
+
+function toOutcome(o: RunOutcome<ProbeResult>): ProbeResult {
+  if (o.kind === 'result') return o.result;
+  const message = o.error instanceof Error ? o.error.message : String(o.error);
+  return { ok: false, code: 'io', reason: `checker failed: ${message}`, latencyMs: o.durationMs };
+}

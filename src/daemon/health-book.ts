@@ -1,0 +1,303 @@
+/**
+ * The daemon's health bookkeeping: one pure health machine per real server and one quorum
+ * state per virtual server, fed with check results; their effects become events, retry
+ * requests for the scheduler, and slow-start wake-ups. The desired table reads placements from
+ * here. Only the ramp timers make this shell code; all decisions are in health/fsm and quorum.
+ */
+import type { Config, RealServerConfig, VirtualServerConfig } from '../config/index.js';
+import type { NextRun } from '../health/check-run.js';
+import {
+  desired,
+  initialState,
+  quorumWeight,
+  reconfigure,
+  step,
+  type CheckOutcome,
+  type HealthEffect,
+  type RealServerState,
+} from '../health/fsm.js';
+import {
+  initialQuorum,
+  liveWeightSum,
+  stepQuorum,
+  type QuorumEffect,
+  type QuorumPolicy,
+  type QuorumState,
+} from '../health/quorum.js';
+import type { TimerHandle, TimerPort } from '../health/timer-port.js';
+import type { Clock } from '../lib/clock.js';
+import type { EventBus } from '../lib/events.js';
+import type { RealServerPlacement } from '../ipvs/desired.js';
+import { realServerPolicy } from './probes.js';
+
+export interface LastResult {
+  readonly checker: string;
+  readonly ok: boolean;
+  readonly code: string;
+  readonly reason: string;
+  readonly latencyMs: number;
+  readonly atWall: number;
+}
+
+export interface RealServerRecord {
+  vs: VirtualServerConfig;
+  rs: RealServerConfig;
+  state: RealServerState;
+  /** Wall-clock ms of the last up/down change (or of the start). */
+  sinceWall: number;
+  last?: LastResult;
+  rampTimer?: TimerHandle;
+}
+
+interface VsRecord {
+  vs: VirtualServerConfig;
+  policy: QuorumPolicy;
+  quorum: QuorumState;
+}
+
+export function rsKey(vs: string, rs: string): string {
+  return `${vs}/${rs}`;
+}
+
+export class HealthBook {
+  private readonly servers = new Map<string, RealServerRecord>();
+  private readonly vss = new Map<string, VsRecord>();
+  private readonly byCheck = new Map<string, string>();
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly clock: Clock,
+    private readonly timers: TimerPort,
+    /** Called whenever the desired table may have changed. */
+    private readonly changed: () => void,
+  ) {}
+
+  /** Start, or reload: keep the health of real servers that survive, start new ones fresh. */
+  sync(config: Config): void {
+    const now = this.clock.monotonicMs();
+    const seen = new Set<string>();
+    this.byCheck.clear();
+    for (const vs of config.virtualServers) {
+      for (const rs of vs.realServers) {
+        const key = rsKey(vs.name, rs.name);
+        seen.add(key);
+        for (const c of rs.checks) this.byCheck.set(c.id, key);
+        const policy = realServerPolicy(rs);
+        const old = this.servers.get(key);
+        if (!old) {
+          this.servers.set(key, {
+            vs,
+            rs,
+            state: initialState(policy),
+            sinceWall: this.clock.wallMs(),
+          });
+          continue;
+        }
+        old.vs = vs;
+        old.rs = rs;
+        if (JSON.stringify(old.state.policy) !== JSON.stringify(policy)) {
+          const t = reconfigure(old.state, policy, now);
+          old.state = t.state;
+          this.perform(old, t.effects, undefined);
+        }
+      }
+    }
+    for (const [key, rec] of this.servers) {
+      if (seen.has(key)) continue;
+      this.timers.clearTimeout(rec.rampTimer);
+      this.servers.delete(key);
+    }
+    const seenVs = new Set<string>();
+    for (const vs of config.virtualServers) {
+      seenVs.add(vs.name);
+      const policy: QuorumPolicy = {
+        quorum: vs.quorum,
+        hysteresis: vs.hysteresis,
+        sorryServer: vs.sorryServer ? `${vs.sorryServer.address}:${vs.sorryServer.port}` : null,
+      };
+      const old = this.vss.get(vs.name);
+      if (old) {
+        old.vs = vs;
+        old.policy = policy;
+        this.updateQuorum(old);
+      } else {
+        const t = initialQuorum(policy, this.liveWeight(vs.name));
+        const rec = { vs, policy, quorum: t.state };
+        this.vss.set(vs.name, rec);
+        this.quorumEvents(rec, t.effects);
+      }
+    }
+    for (const name of [...this.vss.keys()]) if (!seenVs.has(name)) this.vss.delete(name);
+    this.changed();
+  }
+
+  /** One check result; returns a retry request for the scheduler, if the machine wants one. */
+  onResult(checkId: string, outcome: CheckOutcome): NextRun | undefined {
+    const key = this.byCheck.get(checkId);
+    const rec = key === undefined ? undefined : this.servers.get(key);
+    if (!rec) return undefined;
+    rec.last = {
+      checker: checkId,
+      ok: outcome.ok,
+      code: outcome.code,
+      reason: outcome.reason,
+      latencyMs: outcome.latencyMs,
+      atWall: this.clock.wallMs(),
+    };
+    const t = step(
+      rec.state,
+      { type: 'result', checker: checkId, outcome },
+      this.clock.monotonicMs(),
+    );
+    rec.state = t.state;
+    return this.perform(rec, t.effects, outcome);
+  }
+
+  placement(vs: VirtualServerConfig, rs: RealServerConfig): RealServerPlacement {
+    const rec = this.servers.get(rsKey(vs.name, rs.name));
+    if (!rec) return { kind: 'present', weight: rs.weight };
+    return desired(rec.state);
+  }
+
+  quorumUp(vs: VirtualServerConfig): boolean {
+    return this.vss.get(vs.name)?.quorum.up ?? true;
+  }
+
+  records(): IterableIterator<RealServerRecord> {
+    return this.servers.values();
+  }
+
+  stop(): void {
+    for (const rec of this.servers.values()) this.timers.clearTimeout(rec.rampTimer);
+  }
+
+  private perform(
+    rec: RealServerRecord,
+    effects: readonly HealthEffect[],
+    outcome: CheckOutcome | undefined,
+  ): NextRun | undefined {
+    let next: NextRun | undefined;
+    let tableChanged = false;
+    const subject = rsKey(rec.vs.name, rec.rs.name);
+    const base = { vs: rec.vs.name, rs: rec.rs.name };
+    const latency = outcome ? { latencyMs: outcome.latencyMs } : {};
+    for (const e of effects) {
+      switch (e.kind) {
+        case 'up':
+          rec.sinceWall = this.clock.wallMs();
+          tableChanged = true;
+          this.bus.publish(
+            'rs.up',
+            subject,
+            { kind: e.checker === 'reload' ? 'config' : 'check', detail: e.reason },
+            {
+              ...base,
+              weight: e.weight,
+              checker: e.checker,
+              code: e.code,
+              reason: e.reason,
+              ...latency,
+            },
+          );
+          break;
+        case 'down':
+          if (e.changed) rec.sinceWall = this.clock.wallMs();
+          tableChanged = true;
+          this.bus.publish(
+            'rs.down',
+            subject,
+            { kind: e.checker === 'reload' ? 'config' : 'check', detail: e.reason },
+            {
+              ...base,
+              checker: e.checker,
+              code: e.code,
+              reason: e.reason,
+              removed: rec.rs.onFailure === 'remove',
+              ...latency,
+            },
+          );
+          break;
+        case 'weight':
+          tableChanged = true;
+          this.bus.publish(
+            'rs.weight',
+            subject,
+            { kind: 'check', detail: e.reason },
+            { ...base, weight: e.weight, previous: e.previous, reason: e.reason },
+          );
+          break;
+        case 'checker':
+          this.bus.publish(
+            'rs.checker',
+            subject,
+            { kind: 'check', detail: e.reason },
+            { ...base, checker: e.checker, health: e.health, reason: e.reason },
+          );
+          break;
+        case 'schedule-check':
+          if (e.timing === 'retry') next = { retryAfterMs: e.delayMs };
+          break;
+        case 'schedule-ramp':
+          this.armRamp(rec, e.atMs);
+          break;
+      }
+    }
+    if (tableChanged) {
+      const vs = this.vss.get(rec.vs.name);
+      if (vs) this.updateQuorum(vs);
+      this.changed();
+    }
+    return next;
+  }
+
+  private armRamp(rec: RealServerRecord, atMs: number): void {
+    this.timers.clearTimeout(rec.rampTimer);
+    const delay = Math.max(0, atMs - this.clock.monotonicMs());
+    rec.rampTimer = this.timers.setTimeout(() => {
+      rec.rampTimer = undefined;
+      if (this.servers.get(rsKey(rec.vs.name, rec.rs.name)) !== rec) return;
+      const t = step(rec.state, { type: 'ramp' }, this.clock.monotonicMs());
+      rec.state = t.state;
+      this.perform(rec, t.effects, undefined);
+    }, delay);
+  }
+
+  private liveWeight(vsName: string): number {
+    const weights: number[] = [];
+    for (const rec of this.servers.values())
+      if (rec.vs.name === vsName) weights.push(quorumWeight(rec.state));
+    return liveWeightSum(weights);
+  }
+
+  private updateQuorum(rec: VsRecord): void {
+    const t = stepQuorum(rec.quorum, rec.policy, this.liveWeight(rec.vs.name));
+    rec.quorum = t.state;
+    this.quorumEvents(rec, t.effects);
+  }
+
+  private quorumEvents(rec: VsRecord, effects: readonly QuorumEffect[]): void {
+    for (const e of effects) {
+      if (e.kind === 'quorum-up') {
+        this.bus.publish(
+          'vs.quorum_up',
+          rec.vs.name,
+          { kind: 'quorum', detail: e.reason },
+          { vs: rec.vs.name, liveWeight: e.weightSum, quorum: e.threshold },
+        );
+      } else if (e.kind === 'quorum-down') {
+        this.bus.publish(
+          'vs.quorum_down',
+          rec.vs.name,
+          { kind: 'quorum', detail: e.reason },
+          {
+            vs: rec.vs.name,
+            liveWeight: e.weightSum,
+            quorum: e.threshold,
+            ...(rec.policy.sorryServer ? { sorryServer: rec.policy.sorryServer } : {}),
+          },
+        );
+      }
+    }
+    if (effects.length > 0) this.changed();
+  }
+}
