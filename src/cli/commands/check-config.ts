@@ -8,25 +8,14 @@ import { nodeSource } from '../../keepalived-config/index.js';
 import { flagHelp, helpFlag, jsonFlag, parseArgs, UsageError, type FlagSpec } from '../args.js';
 import { exitCodes } from '../exit-codes.js';
 import type { Command, Io } from '../io.js';
+import { configIdFlag, configTarget, fileFlag, stringFlag } from '../common.js';
 import { plural, relativeTo, renderDiagnostic } from '../render.js';
 
-export const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
+export { DEFAULT_CONFIG } from '../common.js';
 
 const flags: FlagSpec[] = [
-  {
-    name: 'file',
-    short: 'f',
-    takesValue: true,
-    valueName: 'FILE',
-    help: `configuration file (default ${DEFAULT_CONFIG})`,
-  },
-  {
-    name: 'config-id',
-    short: 'i',
-    takesValue: true,
-    valueName: 'ID',
-    help: 'config-id for @ID lines (default: the host name up to the first dot)',
-  },
+  fileFlag,
+  configIdFlag,
   jsonFlag,
   { name: 'dump', takesValue: false, help: 'print the normalised configuration as JSON' },
   {
@@ -77,19 +66,14 @@ export const checkConfigCommand: Command = {
         `unexpected argument '${args.positionals[0] ?? ''}'`,
         'the file is given with -f FILE',
       );
-    const file = path.resolve(io.cwd, flagString(args.flags.get('file')) ?? DEFAULT_CONFIG);
-    const configId = flagString(args.flags.get('config-id')) ?? hostname().split('.')[0] ?? '';
-    const factsFile = flagString(args.flags.get('host-facts'));
+    const { file, configId } = configTarget(args, io);
+    const factsFile = stringFlag(args, 'host-facts');
     const host = factsFile ? readHostFacts(path.resolve(io.cwd, factsFile)) : nodeHost(io.env);
     const result = loadConfig(file, { source: nodeSource(), host, configId, hostname: hostname() });
     report(result, file, args.flags, io);
     return result.exitStatus;
   },
 };
-
-function flagString(v: string | true | undefined): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
 
 function report(
   result: LoadResult,

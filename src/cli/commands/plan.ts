@@ -15,34 +15,11 @@ import { EventBus } from '../../lib/events.js';
 import { flagHelp, helpFlag, jsonFlag, parseArgs, type FlagSpec } from '../args.js';
 import { exitCodes } from '../exit-codes.js';
 import type { Command } from '../io.js';
+import { configIdFlag, configTarget, fileFlag, ipvsFlag, stringFlag } from '../common.js';
 import { renderDiagnostic } from '../render.js';
-import { DEFAULT_CONFIG } from './check-config.js';
 import { createDriver, driverName, startFailure } from './run.js';
 
-const flags: FlagSpec[] = [
-  {
-    name: 'file',
-    short: 'f',
-    takesValue: true,
-    valueName: 'FILE',
-    help: `configuration file (default ${DEFAULT_CONFIG})`,
-  },
-  {
-    name: 'config-id',
-    short: 'i',
-    takesValue: true,
-    valueName: 'ID',
-    help: 'config-id for @ID lines',
-  },
-  {
-    name: 'ipvs',
-    takesValue: true,
-    valueName: 'ipvsadm|memory',
-    help: 'the IPVS driver to read the current table from',
-  },
-  jsonFlag,
-  helpFlag,
-];
+const flags: FlagSpec[] = [fileFlag, configIdFlag, ipvsFlag, jsonFlag, helpFlag];
 
 const help = `Usage: lvsd plan [-f FILE] [--ipvs ipvsadm|memory] [--json]
 
@@ -68,10 +45,7 @@ export const planCommand: Command = {
       io.out(help);
       return exitCodes.ok;
     }
-    const fileFlag = args.flags.get('file');
-    const file = path.resolve(io.cwd, typeof fileFlag === 'string' ? fileFlag : DEFAULT_CONFIG);
-    const idFlag = args.flags.get('config-id');
-    const configId = typeof idFlag === 'string' ? idFlag : (hostname().split('.')[0] ?? '');
+    const { file, configId } = configTarget(args, io);
     const loaded = loadConfig(file, {
       source: nodeSource(),
       host: nodeHost(io.env),
@@ -83,10 +57,7 @@ export const planCommand: Command = {
         if (d.severity !== 'notice') io.err(`${renderDiagnostic(d, io.cwd, false)}\n`);
       return exitCodes.cannotRun;
     }
-    const ipvsFlag = args.flags.get('ipvs');
-    const driver = createDriver(
-      driverName(typeof ipvsFlag === 'string' ? ipvsFlag : undefined, file, configId),
-    );
+    const driver = createDriver(driverName(stringFlag(args, 'ipvs'), file, configId));
     let observed;
     try {
       observed = await driver.read();

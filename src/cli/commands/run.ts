@@ -1,6 +1,5 @@
 /** `lvsd run`: the daemon in the foreground (systemd runs it this way). */
 import { hostname } from 'node:os';
-import { posix as path } from 'node:path';
 import { loadConfig } from '../../config/index.js';
 import { nodeHost } from '../../config/node-host.js';
 import { Daemon } from '../../daemon/daemon.js';
@@ -16,30 +15,13 @@ import { EventBus } from '../../lib/events.js';
 import { flagHelp, helpFlag, parseArgs, UsageError, type FlagSpec } from '../args.js';
 import { exitCodes } from '../exit-codes.js';
 import type { Command, Io } from '../io.js';
+import { configIdFlag, configTarget, fileFlag, ipvsFlag, stringFlag } from '../common.js';
 import { version } from '../version.js';
-import { DEFAULT_CONFIG } from './check-config.js';
 
 export const runFlags: FlagSpec[] = [
-  {
-    name: 'file',
-    short: 'f',
-    takesValue: true,
-    valueName: 'FILE',
-    help: `configuration file (default ${DEFAULT_CONFIG})`,
-  },
-  {
-    name: 'config-id',
-    short: 'i',
-    takesValue: true,
-    valueName: 'ID',
-    help: 'config-id for @ID lines (default: the host name)',
-  },
-  {
-    name: 'ipvs',
-    takesValue: true,
-    valueName: 'ipvsadm|memory',
-    help: "IPVS driver (default: the lvsd block's ipvs_driver, else ipvsadm)",
-  },
+  fileFlag,
+  configIdFlag,
+  ipvsFlag,
   {
     name: 'log-level',
     takesValue: true,
@@ -94,10 +76,9 @@ export const runCommand: Command = {
       io.out(help);
       return exitCodes.ok;
     }
-    const file = path.resolve(io.cwd, str(args.flags.get('file')) ?? DEFAULT_CONFIG);
-    const configId = str(args.flags.get('config-id')) ?? hostname().split('.')[0] ?? '';
-    const driver = createDriver(driverName(str(args.flags.get('ipvs')), file, configId));
-    const logger = createLogger({ level: str(args.flags.get('log-level')) ?? 'info' });
+    const { file, configId } = configTarget(args, io);
+    const driver = createDriver(driverName(stringFlag(args, 'ipvs'), file, configId));
+    const logger = createLogger({ level: stringFlag(args, 'log-level') ?? 'info' });
     const bus = new EventBus(systemClock, (err) => {
       logger.error({ err }, 'an event consumer failed');
     });
@@ -151,8 +132,4 @@ export function startFailure(err: unknown, io: Io): number {
     if (err.code.startsWith('IPVS')) return exitCodes.ipvsUnavailable;
   }
   throw err;
-}
-
-function str(v: string | true | undefined): string | undefined {
-  return typeof v === 'string' ? v : undefined;
 }
