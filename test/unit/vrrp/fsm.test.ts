@@ -337,10 +337,10 @@ describe('two directors on a lossy network (property)', () => {
     let p = 0;
     for (let now = 0; now <= 20_000; now += 5) {
       while (p < plan.length && (plan[p]?.at ?? Infinity) <= now) link = plan[p++]?.link ?? true;
-      for (let i = 0; i < 2; i++) {
-        const d = nodes[i] ? nextDeadline(nodes[i]!.s) : null;
+      nodes.forEach((n, i) => {
+        const d = nextDeadline(n.s);
         if (d !== null && d <= now) apply(i, { type: 'tick' }, now);
-      }
+      });
     }
     return nodes.map((n) => n.s.state);
   }
