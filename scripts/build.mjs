@@ -1,13 +1,20 @@
 // Bundles the CLI into one file: one module to load keeps `lvsd check-config` start-up near
 // Node's own (the parse benchmark counts it), and the Debian package ships no node_modules tree.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
+// Chunk names carry content hashes: start clean so old chunks do not pile up.
+rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+
 await build({
   entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/lvsd.mjs',
+  outdir: 'dist',
+  entryNames: 'lvsd',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
   bundle: true,
   platform: 'node',
   format: 'esm',

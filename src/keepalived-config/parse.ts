@@ -5,7 +5,7 @@ import type { KeepalivedModel, LvsdBlock } from './model.js';
 import { buildVirtualServer, buildVirtualServerGroup } from './lvs.js';
 import { parseAddressLine, parseRouteLine, parseRuleLine } from './network.js';
 import { preprocess, type PreprocessOptions } from './preprocess.js';
-import { buildTree, type Block } from './tree.js';
+import { TreeBuilder, type Block, type Statement } from './tree.js';
 import { Reader } from './values.js';
 import { buildVrrpInstance, buildVrrpScript, buildVrrpSyncGroup } from './vrrp.js';
 
@@ -35,32 +35,47 @@ const unsupportedTopLevel = new Set([
 
 export function parseFile(mainFile: string, options: PreprocessOptions): ParseResult {
   const sink = new DiagnosticSink();
-  const { lines, files } = preprocess(mainFile, options, sink);
-  const root = buildTree(lines, sink);
-  const model = buildModel(root, new Reader(sink), mainFile);
-  return { model, diagnostics: sink.items, files };
+  const builder = new ModelBuilder(new Reader(sink), mainFile);
+  const tree = new TreeBuilder(sink, (st) => {
+    builder.add(st);
+  });
+  const { files } = preprocess(mainFile, options, sink, (line) => {
+    tree.push(line);
+  });
+  tree.end();
+  return { model: builder.finish(), diagnostics: sink.items, files };
 }
 
-export function buildModel(root: Block, r: Reader, mainFile: string): KeepalivedModel {
-  const model: KeepalivedModel = {
-    globalDefs: emptyGlobalDefs({ file: mainFile, line: 0, col: 0 }),
-    vrrpScripts: [],
-    vrrpInstances: [],
-    vrrpSyncGroups: [],
-    virtualServers: [],
-    virtualServerGroups: [],
-    staticIpaddress: [],
-    staticRoutes: [],
-    staticRules: [],
-  };
-  let lvsd: LvsdBlock | undefined;
-  let sawGlobal = false;
-  for (const st of root.statements) {
+/** Builds the model one top-level statement at a time, as the tree builder hands them on. */
+export class ModelBuilder {
+  private readonly model: KeepalivedModel;
+  private lvsd: LvsdBlock | undefined;
+  private sawGlobal = false;
+
+  constructor(
+    private readonly r: Reader,
+    mainFile: string,
+  ) {
+    this.model = {
+      globalDefs: emptyGlobalDefs({ file: mainFile, line: 0, col: 0 }),
+      vrrpScripts: [],
+      vrrpInstances: [],
+      vrrpSyncGroups: [],
+      virtualServers: [],
+      virtualServerGroups: [],
+      staticIpaddress: [],
+      staticRoutes: [],
+      staticRules: [],
+    };
+  }
+
+  add(st: Statement): void {
+    const { r, model } = this;
     const kw = st.keyword.text;
     switch (kw) {
       case 'global_defs':
-        if (!sawGlobal) model.globalDefs = emptyGlobalDefs(st.keyword.at);
-        sawGlobal = true;
+        if (!this.sawGlobal) model.globalDefs = emptyGlobalDefs(st.keyword.at);
+        this.sawGlobal = true;
         readGlobalDefs(st, r, model.globalDefs);
         break;
       case 'vrrp_script': {
@@ -120,7 +135,7 @@ export function buildModel(root: Block, r: Reader, mainFile: string): Keepalived
         break;
       }
       case 'lvsd':
-        lvsd = buildLvsdBlock(st, r, lvsd);
+        this.lvsd = buildLvsdBlock(st, r, this.lvsd);
         break;
       default:
         if (acceptedTopLevel.has(kw)) break;
@@ -135,6 +150,16 @@ export function buildModel(root: Block, r: Reader, mainFile: string): Keepalived
         r.unknown(st, 'top', 'the top level');
     }
   }
-  if (lvsd) model.lvsd = lvsd;
-  return model;
+
+  finish(): KeepalivedModel {
+    if (this.lvsd) this.model.lvsd = this.lvsd;
+    return this.model;
+  }
+}
+
+/** Whole-tree convenience (tests). */
+export function buildModel(root: Block, r: Reader, mainFile: string): KeepalivedModel {
+  const b = new ModelBuilder(r, mainFile);
+  for (const st of root.statements) b.add(st);
+  return b.finish();
 }

@@ -37,23 +37,23 @@ const MAX_SUBSTITUTION_DEPTH = 20;
 const MAX_SEQUENCE_LINES = 100_000;
 
 export interface PreprocessResult {
-  readonly lines: LogicalLine[];
   /** Every file read, in order. */
   readonly files: string[];
 }
 
+/** Streams the logical lines to `onLine` as they are read: nothing holds the whole file. */
 export function preprocess(
   mainFile: string,
   options: PreprocessOptions,
   sink: DiagnosticSink,
+  onLine: (line: LogicalLine) => void,
 ): PreprocessResult {
-  const pp = new Preprocessor(options, sink);
+  const pp = new Preprocessor(options, sink, onLine);
   pp.readFile(mainFile, undefined, 0, undefined);
-  return { lines: pp.lines, files: pp.files };
+  return { files: pp.files };
 }
 
 class Preprocessor {
-  readonly lines: LogicalLine[] = [];
   readonly files: string[] = [];
   private readonly vars = new Map<string, string>();
   private readonly stack: string[] = [];
@@ -63,6 +63,7 @@ class Preprocessor {
   constructor(
     private readonly opts: PreprocessOptions,
     private readonly sink: DiagnosticSink,
+    private readonly onLine: (line: LogicalLine) => void,
   ) {
     this.maxDepth = opts.maxIncludeDepth ?? 32;
   }
@@ -129,21 +130,35 @@ class Preprocessor {
   }
 
   private readText(text: string, file: string, depth: number): void {
-    const raw = text.split('\n');
-    for (let i = 0; i < raw.length; i++) {
-      let line = raw[i] ?? '';
+    // Lines are cut one at a time (not split into an array): on a large file the array of
+    // every line outlived its use and made most of the garbage collector's work.
+    const raw = new LineCursor(text);
+    for (;;) {
+      let line = raw.next();
+      if (line === undefined) break;
       if (line.endsWith('\r')) line = line.slice(0, -1);
-      const lineNo = i + 1;
-      const dc = decomment(line, false);
-      const kept = dc.text;
+      const lineNo = raw.lineNo;
+      // Hot path (every line of a 10,000-server file): no allocation unless the line needs it.
+      const kept = line.includes('#') || line.includes('!') ? decomment(line, false).text : line;
       const lead = leadingBlanks(kept);
-      const body = kept.slice(lead).trimEnd();
+      const body = lead === 0 ? kept.trimEnd() : kept.slice(lead).trimEnd();
       if (body === '') continue;
-      const at: SourcePosition = { file, line: lineNo, col: lead + 1 };
-
-      const inc = INCLUDE_RE.exec(body);
+      const c0 = body.charCodeAt(0);
+      // Only lines that start with i, @, $ or ~ can be includes, conditionals, definitions or
+      // sequences; every other line goes straight on.
+      if (c0 !== 105 /* i */ && c0 !== 64 /* @ */ && c0 !== 36 /* $ */ && c0 !== 126 /* ~ */) {
+        this.emit(body, file, lineNo, lead + 1);
+        continue;
+      }
+      const inc = c0 === 105 ? INCLUDE_RE.exec(body) : null;
       if (inc) {
-        this.include(inc[1] ?? 'include', (inc[2] ?? '').trim(), file, at, depth);
+        this.include(
+          inc[1] ?? 'include',
+          (inc[2] ?? '').trim(),
+          file,
+          { file, line: lineNo, col: lead + 1 },
+          depth,
+        );
         continue;
       }
       let rest = body;
@@ -158,13 +173,13 @@ class Preprocessor {
         rest = rest.slice(m[0].length);
         if (rest === '') continue;
       }
-      const def = DEF_RE.exec(rest);
+      const def = rest.startsWith('$') ? DEF_RE.exec(rest) : null;
       if (def) {
-        i = this.define(def[1] ?? '', def[2] ?? '', raw, i, { file, line: lineNo, col });
+        this.define(def[1] ?? '', def[2] ?? '', raw, { file, line: lineNo, col });
         continue;
       }
       if (rest.startsWith('include_check')) this.noteIncludeCheck(rest);
-      const seq = SEQ_RE.exec(rest);
+      const seq = rest.startsWith('~') ? SEQ_RE.exec(rest) : null;
       if (seq) {
         this.sequence(seq, file, lineNo, col);
         continue;
@@ -256,17 +271,11 @@ class Preprocessor {
   }
 
   /** Handles a `$NAME=value` definition; returns the index of its last raw line. */
-  private define(
-    name: string,
-    value: string,
-    raw: string[],
-    i: number,
-    at: SourcePosition,
-  ): number {
+  private define(name: string, value: string, raw: LineCursor, at: SourcePosition): void {
     let v = value.trimEnd();
     if (v !== '' && !v.endsWith('\\')) {
       this.vars.set(name, v);
-      return i;
+      return;
     }
     // Multi-line: lines end with `\` until one doesn't. keepalived keeps them as separate lines.
     const parts: string[] = [];
@@ -274,10 +283,11 @@ class Preprocessor {
     if (v.endsWith('\\')) {
       parts.push(v.slice(0, -1).trim());
     }
-    let j = i;
-    while (more && j + 1 < raw.length) {
-      j++;
-      let next = (raw[j] ?? '').replace(/\r$/, '');
+    for (;;) {
+      if (!more) break;
+      const got = raw.next();
+      if (got === undefined) break;
+      let next = got.replace(/\r$/, '');
       next = decomment(next, false).text.trim();
       if (next.endsWith('\\')) next = next.slice(0, -1).trim();
       else more = false;
@@ -291,7 +301,6 @@ class Preprocessor {
       );
     v = parts.filter((p) => p !== '').join('\n');
     this.vars.set(name, v);
-    return j;
   }
 
   private sequence(m: RegExpExecArray, file: string, line: number, col: number): void {
@@ -349,10 +358,15 @@ class Preprocessor {
   /** Substitutes parameters, removes comments (again) and pushes the resulting line(s). */
   private emit(text: string, file: string, line: number, col: number): void {
     if (!text.includes('$')) {
+      if (!text.includes('\\')) {
+        // Comments were cut already; without an escape there is nothing left to undo.
+        this.onLine({ file, line, text, colBase: col });
+        return;
+      }
       const dc = decomment(text, true);
       const t = dc.text.trimEnd();
       if (t === '') return;
-      this.lines.push(
+      this.onLine(
         dc.map
           ? { file, line, text: t, colBase: col, colMap: dc.map.map((k) => col + k) }
           : { file, line, text: t, colBase: col },
@@ -372,7 +386,7 @@ class Preprocessor {
       const lead = leadingBlanks(dc.text);
       const t = dc.text.slice(lead).trimEnd();
       if (t === '') continue;
-      this.lines.push({
+      this.onLine({
         file,
         line,
         text: t,
@@ -475,6 +489,22 @@ class Preprocessor {
       default:
         return this.vars.get(name);
     }
+  }
+}
+
+/** Hands out a text's lines one by one, counting them. */
+class LineCursor {
+  private pos = 0;
+  lineNo = 0;
+  constructor(private readonly text: string) {}
+  next(): string | undefined {
+    if (this.pos > this.text.length) return undefined;
+    const nl = this.text.indexOf('\n', this.pos);
+    const end = nl < 0 ? this.text.length : nl;
+    const line = this.text.slice(this.pos, end);
+    this.pos = end + 1;
+    this.lineNo++;
+    return line;
   }
 }
 

@@ -2,14 +2,26 @@
  * Builds the block structure from logical lines: a statement is a keyword and its words up to
  * the end of the line or a brace; `{` opens a block for the statement before it (on the same
  * line, or on the line before: `name\n{` works), `}` closes the innermost block.
+ *
+ * It streams: each top-level statement is handed on as soon as it is complete, so a 10 MB file
+ * is never held as a tree. Word positions are computed only when asked for (most words never
+ * appear in a diagnostic), which keeps the allocation count per word at one.
  */
-import { columnOf, lex, type LogicalLine } from './lexer.js';
+import { columnOf, type LogicalLine } from './lexer.js';
 import type { DiagnosticSink, SourcePosition } from './diagnostics.js';
 
-export interface Word {
-  readonly text: string;
-  readonly quoted: boolean;
-  readonly at: SourcePosition;
+export class Word {
+  constructor(
+    readonly text: string,
+    readonly quoted: boolean,
+    private readonly line: LogicalLine,
+    private readonly index: number,
+  ) {}
+
+  /** Where the word is, as a fresh plain object (safe to keep in models and diagnostics). */
+  get at(): SourcePosition {
+    return { file: this.line.file, line: this.line.line, col: columnOf(this.line, this.index) };
+  }
 }
 
 export interface Statement {
@@ -20,100 +32,187 @@ export interface Statement {
   block?: Block;
 }
 
+/** A statement whose `rest` is cut from its line only when a script keyword asks for it. */
+class LineStatement implements Statement {
+  block?: Block;
+  constructor(
+    readonly keyword: Word,
+    readonly args: readonly Word[],
+    private readonly text: string,
+    private readonly start: number,
+    private readonly end: number,
+  ) {}
+  get rest(): string {
+    return this.text.slice(this.start, this.end).trim();
+  }
+}
+
 export interface Block {
   readonly open: SourcePosition;
   close?: SourcePosition;
   readonly statements: Statement[];
 }
 
-export function buildTree(lines: readonly LogicalLine[], sink: DiagnosticSink): Block {
-  const root: Block = { open: { file: lines[0]?.file ?? '', line: 0, col: 0 }, statements: [] };
-  const stack: Block[] = [root];
+export class TreeBuilder {
+  private readonly root: Block = { open: { file: '', line: 0, col: 0 }, statements: [] };
+  private readonly stack: Block[] = [this.root];
   /** The statement a `{` at the start of the next line would open. */
-  let pending: Statement | undefined;
+  private pending: Statement | undefined;
 
-  for (const l of lines) {
-    const { lexemes, unterminatedQuoteAt } = lex(l.text);
-    if (unterminatedQuoteAt !== undefined) {
-      sink.warning(
-        'unterminated-quote',
-        `unterminated quote: ${l.text}`,
-        pos(l, unterminatedQuoteAt),
-        'close the double quote on the same line',
-      );
-    }
-    let current: { keyword: Word; args: Word[]; start: number } | undefined;
-    const flush = (end: number): Statement | undefined => {
-      if (!current) return undefined;
-      const st: Statement = {
-        keyword: current.keyword,
-        args: current.args,
-        rest: l.text.slice(current.start, end).trim(),
-      };
-      stack[stack.length - 1]?.statements.push(st);
-      current = undefined;
-      return st;
-    };
-    for (const lx of lexemes) {
-      if (lx.kind === 'word') {
-        if (lx.quoted && lx.index === unterminatedQuoteAt) continue; // reported; the word is dropped
-        const w: Word = { text: lx.text, quoted: lx.quoted, at: pos(l, lx.index) };
-        if (current) current.args.push(w);
-        else
-          current = {
-            keyword: w,
-            args: [],
-            start: lx.index + (lx.quoted ? lx.text.length + 2 : lx.text.length),
-          };
-        pending = undefined;
+  constructor(
+    private readonly sink: DiagnosticSink,
+    /** Receives each complete top-level statement, in order. */
+    private readonly onTop: (st: Statement) => void,
+  ) {}
+
+  push(l: LogicalLine): void {
+    // The lexer's rules (lexer.ts `lex`), inlined: this runs for every line of the file, and
+    // building an intermediate lexeme list per line doubled the garbage on large files.
+    const text = l.text;
+    const n = text.length;
+    let keyword: Word | undefined;
+    let args: Word[] = [];
+    let start = 0;
+    let i = 0;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 32 || c === 9) {
+        i++;
         continue;
       }
-      if (lx.kind === 'open') {
-        const owner = flush(lx.index) ?? pending;
-        pending = undefined;
-        const block: Block = { open: pos(l, lx.index), statements: [] };
-        if (owner && !owner.block) owner.block = block;
-        else {
-          sink.warning(
-            'unexpected-open-brace',
-            "unexpected '{' (no keyword before it opens a block); its lines are read at the current level",
-            pos(l, lx.index),
-          );
-          // Keep the block's statements at the current level, as keepalived does.
-          stack.push({ open: block.open, statements: stack[stack.length - 1]?.statements ?? [] });
-          continue;
+      if (c === 123 /* { */ || c === 125 /* } */) {
+        if (keyword) {
+          this.add(new LineStatement(keyword, args, text, start, i));
+          keyword = undefined;
+          args = [];
+          this.pending = c === 123 ? this.lastAdded : undefined;
         }
-        stack.push(block);
+        if (c === 123) this.open(l, i);
+        else this.close(l, i);
+        i++;
         continue;
       }
-      // close
-      flush(lx.index);
-      pending = undefined;
-      if (stack.length <= 1) {
-        sink.warning(
-          'extra-close-brace',
-          "extra '}' closes no block",
-          pos(l, lx.index),
-          'remove it, or look for a missing "{" above',
-        );
-        continue;
+      let word: string;
+      let quoted = false;
+      const at = i;
+      if (c === 34 /* " */) {
+        const q = text.indexOf('"', i + 1);
+        if (q < 0) {
+          this.sink.warning(
+            'unterminated-quote',
+            `unterminated quote: ${text}`,
+            pos(l, i),
+            'close the double quote on the same line',
+          );
+          i = n;
+          break; // the word is dropped, as keepalived does
+        }
+        word = text.slice(i + 1, q);
+        quoted = true;
+        i = q + 1;
+      } else {
+        while (i < n) {
+          const d = text.charCodeAt(i);
+          if (d === 32 || d === 9 || d === 123 || d === 125 || d === 34) break;
+          i++;
+        }
+        word = text.slice(at, i);
       }
-      const closed = stack.pop();
-      if (closed) closed.close = pos(l, lx.index);
+      const w = new Word(word, quoted, l, at);
+      this.pending = undefined;
+      if (keyword) args.push(w);
+      else {
+        keyword = w;
+        start = i;
+      }
     }
-    const last = flush(l.text.length);
-    if (last && !last.block) pending = last;
+    if (keyword) {
+      const st = new LineStatement(keyword, args, text, start, n);
+      this.add(st);
+      this.pending = st;
+    } else if (n > 0 && text.charCodeAt(n - 1) !== 123) {
+      this.pending = undefined;
+    }
   }
-  if (stack.length > 1) {
-    const open = stack[stack.length - 1]?.open;
-    sink.warning(
-      'missing-close-brace',
-      `${stack.length - 1} missing '}' at the end of the configuration`,
-      open,
-      "the innermost unclosed '{' is here",
+
+  private open(l: LogicalLine, index: number): void {
+    const owner = this.pending;
+    this.pending = undefined;
+    const stack = this.stack;
+    const block: Block = { open: pos(l, index), statements: [] };
+    if (owner && !owner.block) {
+      owner.block = block;
+      stack.push(block);
+      return;
+    }
+    this.sink.warning(
+      'unexpected-open-brace',
+      "unexpected '{' (no keyword before it opens a block); its lines are read at the current level",
+      block.open,
     );
+    // Keep the block's statements at the current level, as keepalived does.
+    stack.push({ open: block.open, statements: stack[stack.length - 1]?.statements ?? [] });
   }
-  return root;
+
+  private close(l: LogicalLine, index: number): void {
+    this.pending = undefined;
+    const stack = this.stack;
+    if (stack.length <= 1) {
+      this.sink.warning(
+        'extra-close-brace',
+        "extra '}' closes no block",
+        pos(l, index),
+        'remove it, or look for a missing "{" above',
+      );
+      return;
+    }
+    const closed = stack.pop();
+    if (closed) closed.close = pos(l, index);
+    if (stack.length === 1) this.emitTop();
+  }
+
+  end(): void {
+    this.pending = undefined;
+    if (this.stack.length > 1) {
+      const open = this.stack[this.stack.length - 1]?.open;
+      this.sink.warning(
+        'missing-close-brace',
+        `${this.stack.length - 1} missing '}' at the end of the configuration`,
+        open,
+        "the innermost unclosed '{' is here",
+      );
+      this.stack.length = 1;
+    }
+    this.emitTop();
+  }
+
+  private lastAdded: Statement | undefined;
+
+  private add(st: Statement): void {
+    if (this.stack.length === 1) this.emitTop();
+    this.stack[this.stack.length - 1]?.statements.push(st);
+    this.lastAdded = st;
+  }
+
+  /** Hands on the finished top-level statements (all but one still open). */
+  private emitTop(): void {
+    const list = this.root.statements;
+    if (list.length === 0) return;
+    const last = list[list.length - 1];
+    const open = this.stack.length > 1 || (last === this.pending && last !== undefined);
+    const ready = open ? list.slice(0, -1) : list.slice();
+    list.splice(0, ready.length);
+    for (const st of ready) this.onTop(st);
+  }
+}
+
+/** Whole-input convenience (tests): the top-level statements of some lines. */
+export function buildTree(lines: readonly LogicalLine[], sink: DiagnosticSink): Block {
+  const statements: Statement[] = [];
+  const b = new TreeBuilder(sink, (st) => statements.push(st));
+  for (const l of lines) b.push(l);
+  b.end();
+  return { open: { file: lines[0]?.file ?? '', line: 0, col: 0 }, statements };
 }
 
 function pos(l: LogicalLine, index: number): SourcePosition {

@@ -59,10 +59,10 @@ Options:
 ${flagHelp(flags)}
 `;
 
-/** etc/demo.conf next to the bundle (dist/lvsd.mjs) or the sources (src/cli/commands/). */
+/** etc/demo.conf of the package: above the bundle's chunk (dist/chunks/) or the sources. */
 export function demoConfigPath(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const rel of ['../etc/demo.conf', '../../../etc/demo.conf']) {
+  for (const rel of ['../etc/demo.conf', '../../etc/demo.conf', '../../../etc/demo.conf']) {
     const p = path.resolve(here, rel);
     if (existsSync(p)) return p;
   }
@@ -113,19 +113,25 @@ export const demoCommand: Command = {
         io.out(json ? `${JSON.stringify(e)}\n` : `${e.time} ${eventMessage(e)}\n`);
     });
     const driver = new MemoryIpvsDriver();
-    const daemon = await Daemon.start({
-      file: demoConfigPath(),
-      configId: 'demo',
-      hostname: 'lvsd-demo',
-      source: nodeSource(),
-      host: describedHost({ interfaces: ['lo'], executables: [] }),
-      driver,
-      bus,
-      clock: systemClock,
-      timers: systemTimers,
-      tickMs: 20,
-      version,
-    });
+    let daemon: Daemon;
+    try {
+      daemon = await Daemon.start({
+        file: demoConfigPath(),
+        configId: 'demo',
+        hostname: 'lvsd-demo',
+        source: nodeSource(),
+        host: describedHost({ interfaces: ['lo'], executables: [] }),
+        driver,
+        bus,
+        clock: systemClock,
+        timers: systemTimers,
+        tickMs: 20,
+        version,
+      });
+    } catch (err) {
+      for (const b of backends) await b.close();
+      throw err;
+    }
 
     // The second real server fails and recovers on a timer, over and over.
     const flaky = backends[1];
