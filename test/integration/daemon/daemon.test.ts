@@ -220,3 +220,48 @@ describe('lvsd run (daemon)', () => {
     });
   });
 });
+
+describe('quorum, sorry server and slow start (daemon)', () => {
+  it('loses quorum, serves the sorry server, and gets the real servers back', async () => {
+    const [a, b] = backends as [SwitchableBackend, SwitchableBackend];
+    const file = path.join(dir, 'q.conf');
+    writeFileSync(
+      file,
+      config([a.port, b.port], '    quorum 5\n    hysteresis 0\n    sorry_server 198.18.1.99 80'),
+    );
+    const driver = new MemoryIpvsDriver();
+    const events: AnyEvent[] = [];
+    const d = await start(file, driver, events);
+    await until(() => a.requests() > 1 && b.requests() > 1, 2000);
+    await d.settle();
+    a.setStatus(503); // weight 2 of 5 lost: live weight 3 < quorum 5
+    await until(() => events.some((e) => e.name === 'vs.quorum_down'), 3000);
+    await d.settle();
+    const t = (await driver.read()).table.services.get('tcp:198.18.0.10:80');
+    expect([...(t?.destinations.keys() ?? [])]).toEqual(['198.18.1.99:80']);
+    a.setStatus(200);
+    await until(() => events.some((e) => e.name === 'vs.quorum_up'), 3000);
+    await d.settle();
+    expect(await weightOf(driver, a.port)).toBe(2);
+    expect(await weightOf(driver, b.port)).toBe(3);
+  });
+
+  it('slow start ramps a recovered server back to its weight', async () => {
+    const [a, b] = backends as [SwitchableBackend, SwitchableBackend];
+    const file = path.join(dir, 's.conf');
+    writeFileSync(file, config([a.port, b.port], '    slow_start 1'));
+    const driver = new MemoryIpvsDriver();
+    const events: AnyEvent[] = [];
+    const d = await start(file, driver, events);
+    await until(() => a.requests() > 1, 2000);
+    a.setStatus(503);
+    await until(() => events.some((e) => e.name === 'rs.down'), 2000);
+    a.setStatus(200);
+    await until(() => events.some((e) => e.name === 'rs.up'), 2000);
+    const up = events.find((e) => e.name === 'rs.up');
+    expect(up?.name === 'rs.up' && up.data.weight).toBeLessThan(2);
+    await until(() => events.some((e) => e.name === 'rs.weight' && e.data.weight === 2), 3000);
+    await d.settle();
+    expect(await weightOf(driver, a.port)).toBe(2);
+  });
+});
