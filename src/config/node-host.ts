@@ -12,10 +12,17 @@ export function nodeHost(env: NodeJS.ProcessEnv = process.env): HostFacts {
   return {
     interfaceExists(name) {
       if (!interfaces) {
+        // /proc/net/dev follows the network namespace lvsd runs in; /sys/class/net shows the
+        // namespace sysfs was mounted in, which after a plain `unshare -n` is the parent's.
         try {
-          interfaces = new Set(readdirSync('/sys/class/net'));
+          const lines = readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2);
+          interfaces = new Set(lines.map((l) => l.split(':')[0]?.trim() ?? '').filter(Boolean));
         } catch {
-          return undefined;
+          try {
+            interfaces = new Set(readdirSync('/sys/class/net'));
+          } catch {
+            return undefined;
+          }
         }
       }
       return interfaces.has(name);
