@@ -87,6 +87,26 @@ export function eventMessage(e: AnyEvent): string {
       const d = e.data;
       return `configuration reload rejected; still running the previous one: ${d.problems.slice(0, 3).join('; ')}`;
     }
+    case 'vrrp.transition': {
+      const d = e.data;
+      return `VRRP ${d.instance}: ${d.from.toUpperCase()} -> ${d.to.toUpperCase()} (${d.cause}${d.peer ? ` from ${d.peer}` : ''}, priority ${d.priority})`;
+    }
+    case 'vrrp.priority': {
+      const d = e.data;
+      return `VRRP ${d.instance}: effective priority ${d.from} -> ${d.to} (${d.reason})`;
+    }
+    case 'vrrp.address': {
+      const d = e.data;
+      return `VRRP ${d.instance}: ${d.action} ${d.address} on ${d.dev}`;
+    }
+    case 'vrrp.dropped': {
+      const d = e.data;
+      return `VRRP${d.instance ? ` ${d.instance}` : ''}: dropped ${d.count} packet${d.count === 1 ? '' : 's'} from ${d.from}: ${d.reason}`;
+    }
+    case 'vrrp.warning': {
+      const d = e.data;
+      return `VRRP ${d.instance}: ${d.message}`;
+    }
     case 'daemon.started': {
       const d = e.data;
       return `lvsd ${d.version} started (pid ${d.pid}, IPVS driver ${d.driver})`;

@@ -9,7 +9,16 @@ import type { Clock } from './clock.js';
 export const EVENT_SCHEMA_VERSION = 1;
 
 export type CauseKind =
-  'check' | 'operator' | 'config' | 'startup' | 'kernel' | 'drift' | 'signal' | 'quorum';
+  | 'check'
+  | 'operator'
+  | 'config'
+  | 'startup'
+  | 'kernel'
+  | 'drift'
+  | 'signal'
+  | 'quorum'
+  | 'vrrp'
+  | 'network';
 
 export interface Cause {
   readonly kind: CauseKind;
@@ -59,6 +68,18 @@ export interface EventPayloads {
     changed: readonly string[];
   };
   'config.rejected': { file: string; problems: readonly string[] };
+  'vrrp.transition': {
+    instance: string;
+    from: string;
+    to: string;
+    cause: string;
+    peer?: string;
+    priority: number;
+  };
+  'vrrp.priority': { instance: string; from: number; to: number; reason: string };
+  'vrrp.address': { instance: string; address: string; dev: string; action: 'added' | 'removed' };
+  'vrrp.dropped': { instance?: string; reason: string; from: string; count: number };
+  'vrrp.warning': { instance: string; message: string };
   'daemon.started': { version: string; pid: number; driver: string };
   'daemon.stopping': { signal: string };
 }
