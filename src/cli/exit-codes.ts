@@ -16,6 +16,14 @@ export const exitCodes = {
   problems: 5,
   /** check-config: script security, or a strict include failed. */
   security: 6,
+  /** drain --wait: the timeout passed with connections still active (the drain stays). */
+  drainTimeout: 7,
+  /** lvsd is not reachable: no socket, connection refused, or no answer in time. */
+  notRunning: 8,
+  /** Not allowed: the read-only socket, or no permission on the admin socket. */
+  notAllowed: 9,
+  /** Refused: no such server, an ambiguous name, a bad request. */
+  refused: 10,
 } as const;
 
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];

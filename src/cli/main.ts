@@ -35,6 +35,31 @@ const commands: readonly CommandEntry[] = [
     load: async () => (await import('./commands/plan.js')).planCommand,
   },
   {
+    name: 'status',
+    summary: 'show real servers, health, weights, drains and VRRP state',
+    load: async () => (await import('./commands/status.js')).statusCommand,
+  },
+  {
+    name: 'drain',
+    summary: 'take a real server out gracefully (weight 0, survives restarts)',
+    load: async () => (await import('./commands/drain.js')).drainCommand,
+  },
+  {
+    name: 'undrain',
+    summary: 'put a drained real server back',
+    load: async () => (await import('./commands/undrain.js')).undrainCommand,
+  },
+  {
+    name: 'maint',
+    summary: 'schedule, list or cancel maintenance windows',
+    load: async () => (await import('./commands/maint.js')).maintCommand,
+  },
+  {
+    name: 'reload',
+    summary: 'reload the running daemon (validated first)',
+    load: async () => (await import('./commands/reload.js')).reloadCommand,
+  },
+  {
     name: 'demo',
     summary: 'run lvsd on its embedded demo (no root, no IPVS)',
     load: async () => (await import('./commands/demo.js')).demoCommand,

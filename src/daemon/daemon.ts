@@ -16,6 +16,11 @@ import type { IpvsDriver } from '../ipvs/driver.js';
 import type { Clock } from '../lib/clock.js';
 import { LvsdError } from '../lib/errors.js';
 import type { EventBus } from '../lib/events.js';
+import { AdminService, type AdminChange } from '../admin/service.js';
+import { AdminStore } from '../admin/store.js';
+import { ControlServer } from '../control/server.js';
+import { serviceKey } from '../ipvs/table.js';
+import { controlPortFor } from './control-port.js';
 import { HealthBook } from './health-book.js';
 import { probeFor, runTimeoutMs, type Probe } from './probes.js';
 import { Reconciler } from './reconciler.js';
@@ -33,6 +38,10 @@ export interface DaemonOptions {
   readonly tickMs?: number;
   readonly driftCheckMs?: number;
   readonly version?: string;
+  /** Where admin state (drains, maintenance) is kept; default: the configuration's state_dir. */
+  readonly stateDir?: string;
+  /** Control sockets; false: none (tests, plan). Default: the configuration's. */
+  readonly control?: false | { readonly adminPath?: string; readonly roPath?: string };
 }
 
 export type ReloadResult =
@@ -52,6 +61,8 @@ export class Daemon {
   private readonly scheduler: Scheduler<ProbeResult>;
   private readonly probes = new Map<string, Probe>();
   private readonly checkSpecs = new Map<string, string>();
+  private admin: AdminService | undefined;
+  private control: ControlServer | undefined;
 
   private constructor(
     private readonly opts: DaemonOptions,
@@ -101,9 +112,58 @@ export class Daemon {
       );
     }
     const d = new Daemon(opts, { ...loaded, config: loaded.config });
+    // Admin state first: a drained server must come up drained, from the first batch on.
+    const { service, load: adminLoad } = await AdminService.open({
+      store: new AdminStore({ dir: opts.stateDir ?? d.config.daemon.stateDir }),
+      clock: opts.clock,
+      director: d.config.routerId,
+      onChange: (change) => {
+        d.onAdminChange(change);
+      },
+      onError: (what, err) => {
+        opts.bus.publish(
+          'admin.error',
+          'admin',
+          { kind: 'operator' },
+          { what, message: err instanceof Error ? err.message : String(err) },
+        );
+      },
+    });
+    d.admin = service;
+    if (adminLoad.kind === 'corrupt') {
+      opts.bus.publish(
+        'admin.state_corrupt',
+        'admin',
+        { kind: 'startup' },
+        { file: adminLoad.file, reason: adminLoad.reason, keptAs: adminLoad.keptAs },
+      );
+    } else if (adminLoad.kind === 'too-new') {
+      await service.stop();
+      throw new LvsdError(
+        'ADMIN_STATE_TOO_NEW',
+        `${adminLoad.file} was written by a newer lvsd (format ${adminLoad.version}); refusing to start rather than lose it`,
+        'run the newer lvsd, or move the file away if its drains no longer matter',
+      );
+    }
     d.book.sync(d.config);
     await d.reconciler.start();
     d.syncChecks();
+    if (opts.control !== false) {
+      const c = opts.control ?? {};
+      d.control = await ControlServer.start({
+        port: controlPortFor(d, service, {
+          id: d.config.routerId,
+          version: opts.version ?? 'dev',
+          configFile: opts.file,
+          driver: opts.driver.name,
+          startedAt: opts.clock.wallMs(),
+        }),
+        adminPath: c.adminPath ?? d.config.daemon.controlSocket,
+        roPath: c.roPath ?? d.config.daemon.controlSocketReadOnly,
+        ...(d.config.daemon.controlGroup ? { adminGroup: d.config.daemon.controlGroup } : {}),
+        ...(d.config.daemon.readGroup ? { readGroup: d.config.daemon.readGroup } : {}),
+      });
+    }
     opts.bus.publish(
       'daemon.started',
       'daemon',
@@ -167,6 +227,9 @@ export class Daemon {
       { kind: 'signal', detail: signal },
       { signal },
     );
+    // Reverse start order: the API first (no new drains), then admin state, checks, IPVS.
+    await this.control?.close();
+    await this.admin?.stop();
     await this.scheduler.stop();
     this.book.stop();
     await this.reconciler.settle();
@@ -186,12 +249,56 @@ export class Daemon {
     return this.reconciler;
   }
 
+  /** The IPVS service keys a virtual server stands for. */
+  serviceKeys(vsName: string): string[] {
+    const vs = this.config.virtualServers.find((v) => v.name === vsName);
+    if (!vs) return [];
+    return vs.services.map((k) =>
+      serviceKey(
+        k.kind === 'fwmark'
+          ? { kind: 'fwmark', fwmark: k.fwmark, family: k.family === 6 ? 'inet6' : 'inet' }
+          : { kind: 'address', protocol: k.protocol, address: k.address, port: k.port },
+      ),
+    );
+  }
+
+  private onAdminChange(change: AdminChange): void {
+    if (change.kind === 'command') {
+      const r = change.result;
+      if (!r.ok || !r.changed) return;
+      const c = change.command;
+      if (c.type === 'drain')
+        this.opts.bus.publish(
+          'admin.drained',
+          `${c.vs}/${c.rs}`,
+          { kind: 'operator', ...(c.reason ? { detail: c.reason } : {}) },
+          { vs: c.vs, rs: c.rs, by: c.by, via: c.via, ...(c.reason ? { reason: c.reason } : {}) },
+        );
+      else if (c.type === 'undrain')
+        this.opts.bus.publish(
+          'admin.undrained',
+          `${c.vs}/${c.rs}`,
+          { kind: 'operator' },
+          { vs: c.vs, rs: c.rs, by: c.by, via: c.via },
+        );
+    } else if (change.kind === 'expired') {
+      for (const e of change.entries)
+        this.opts.bus.publish(
+          'admin.expired',
+          `${e.vs}/${e.rs}`,
+          { kind: 'operator' },
+          { vs: e.vs, rs: e.rs },
+        );
+    }
+    this.reconciler.poke();
+  }
+
   private desired() {
     return desiredTable({
       config: this.config,
       placement: (vs, rs) => this.book.placement(vs, rs),
       quorumUp: (vs) => this.book.quorumUp(vs),
-      drained: () => false,
+      drained: (vs, rs) => this.admin?.drained(vs.name, rs.name) ?? false,
     });
   }
 

@@ -107,6 +107,26 @@ export function eventMessage(e: AnyEvent): string {
       const d = e.data;
       return `VRRP ${d.instance}: ${d.message}`;
     }
+    case 'admin.drained': {
+      const d = e.data;
+      return `real server ${d.rs} of ${d.vs} DRAINED by ${d.by} (${d.via})${d.reason ? `: ${d.reason}` : ''}`;
+    }
+    case 'admin.undrained': {
+      const d = e.data;
+      return `real server ${d.rs} of ${d.vs} undrained by ${d.by} (${d.via})`;
+    }
+    case 'admin.expired': {
+      const d = e.data;
+      return `drain of ${d.rs} of ${d.vs} expired`;
+    }
+    case 'admin.state_corrupt': {
+      const d = e.data;
+      return `admin state file ${d.file} is damaged (${d.reason}); kept as ${d.keptAs}; starting with NO drains — check it`;
+    }
+    case 'admin.error': {
+      const d = e.data;
+      return `admin state: ${d.what}: ${d.message}`;
+    }
     case 'daemon.started': {
       const d = e.data;
       return `lvsd ${d.version} started (pid ${d.pid}, IPVS driver ${d.driver})`;

@@ -80,6 +80,11 @@ export interface EventPayloads {
   'vrrp.address': { instance: string; address: string; dev: string; action: 'added' | 'removed' };
   'vrrp.dropped': { instance?: string; reason: string; from: string; count: number };
   'vrrp.warning': { instance: string; message: string };
+  'admin.drained': { vs: string; rs: string; by: string; via: string; reason?: string };
+  'admin.undrained': { vs: string; rs: string; by: string; via: string };
+  'admin.expired': { vs: string; rs: string };
+  'admin.state_corrupt': { file: string; reason: string; keptAs: string };
+  'admin.error': { what: string; message: string };
   'daemon.started': { version: string; pid: number; driver: string };
   'daemon.stopping': { signal: string };
 }

@@ -1,5 +1,6 @@
 /** `lvsd run`: the daemon in the foreground (systemd runs it this way). */
 import { hostname } from 'node:os';
+import { posix as path } from 'node:path';
 import { loadConfig } from '../../config/index.js';
 import { nodeHost } from '../../config/node-host.js';
 import { Daemon } from '../../daemon/daemon.js';
@@ -22,6 +23,24 @@ export const runFlags: FlagSpec[] = [
   fileFlag,
   configIdFlag,
   ipvsFlag,
+  {
+    name: 'socket',
+    takesValue: true,
+    valueName: 'PATH',
+    help: 'admin control socket (default: the lvsd block, else /run/lvsd/lvsd.sock)',
+  },
+  {
+    name: 'ro-socket',
+    takesValue: true,
+    valueName: 'PATH',
+    help: 'read-only control socket (default: lvsd-ro.sock beside --socket)',
+  },
+  {
+    name: 'state-dir',
+    takesValue: true,
+    valueName: 'DIR',
+    help: 'admin state directory (default: the lvsd block, else /var/lib/lvsd)',
+  },
   {
     name: 'log-level',
     takesValue: true,
@@ -77,6 +96,9 @@ export const runCommand: Command = {
       return exitCodes.ok;
     }
     const { file, configId } = configTarget(args, io);
+    const socket = absolute(stringFlag(args, 'socket') ?? io.env['LVSD_SOCKET'], io.cwd);
+    const roSocket = absolute(stringFlag(args, 'ro-socket'), io.cwd);
+    const stateDir = absolute(stringFlag(args, 'state-dir'), io.cwd);
     const driver = createDriver(driverName(stringFlag(args, 'ipvs'), file, configId));
     const logger = createLogger({ level: stringFlag(args, 'log-level') ?? 'info' });
     const bus = new EventBus(systemClock, (err) => {
@@ -96,6 +118,15 @@ export const runCommand: Command = {
         clock: systemClock,
         timers: systemTimers,
         version,
+        ...(stateDir ? { stateDir } : {}),
+        control: {
+          ...(socket ? { adminPath: socket } : {}),
+          ...(roSocket
+            ? { roPath: roSocket }
+            : socket
+              ? { roPath: path.join(path.dirname(socket), 'lvsd-ro.sock') }
+              : {}),
+        },
       });
     } catch (err) {
       logger.flush();
@@ -130,6 +161,22 @@ export function startFailure(err: unknown, io: Io): number {
     io.err(`lvsd: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
     if (err.code === 'CONFIG_INVALID') return exitCodes.cannotRun;
     if (err.code.startsWith('IPVS')) return exitCodes.ipvsUnavailable;
+    if (err.code === 'ADMIN_STATE_TOO_NEW') return exitCodes.cannotRun;
+  }
+  if (
+    err instanceof Error &&
+    'code' in err &&
+    typeof err.code === 'string' &&
+    err.code.startsWith('SOCKET_')
+  ) {
+    io.err(
+      `lvsd: control socket: ${err.message}\n  hint: another lvsd may be running; use --socket PATH for a second one\n`,
+    );
+    return exitCodes.cannotRun;
   }
   throw err;
+}
+
+function absolute(p: string | undefined, cwd: string): string | undefined {
+  return p === undefined ? undefined : path.resolve(cwd, p);
 }

@@ -78,10 +78,25 @@ describe('lvsd run', () => {
   it('logs JSON events, reloads on SIGHUP, keeps the old config on a bad one, exits 0 on SIGTERM', async () => {
     const file = path.join(dir, 'run.conf');
     writeFileSync(file, conf(backend.port));
-    const child = execa('node', [bin, 'run', '-f', file, '--ipvs', 'memory'], {
-      reject: false,
-      timeout: 30_000,
-    });
+    const child = execa(
+      'node',
+      [
+        bin,
+        'run',
+        '-f',
+        file,
+        '--ipvs',
+        'memory',
+        '--socket',
+        path.join(dir, 'lvsd.sock'),
+        '--state-dir',
+        path.join(dir, 'state'),
+      ],
+      {
+        reject: false,
+        timeout: 30_000,
+      },
+    );
     const lines: LogLine[] = [];
     const until = watch(child, lines);
     const started = await until((l) => l.event?.name === 'daemon.started');
@@ -125,10 +140,25 @@ describe('lvsd run', () => {
     writeFileSync(file, conf(backend.port));
     const probe = await execa('ipvsadm', ['-Ln'], { reject: false });
     if (probe.exitCode === 0) return; // this kernel has IPVS: covered by test/ipvs
-    const r = await execa('node', [bin, 'run', '-f', file, '--ipvs', 'ipvsadm'], {
-      reject: false,
-      timeout: 30_000,
-    });
+    const r = await execa(
+      'node',
+      [
+        bin,
+        'run',
+        '-f',
+        file,
+        '--ipvs',
+        'ipvsadm',
+        '--socket',
+        path.join(dir, 'x.sock'),
+        '--state-dir',
+        path.join(dir, 'state'),
+      ],
+      {
+        reject: false,
+        timeout: 30_000,
+      },
+    );
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toMatch(/the kernel has no IPVS|ipvsadm is not installed/);
     expect(r.stderr).toMatch(/--ipvs memory|apt-get install ipvsadm/);
@@ -137,7 +167,18 @@ describe('lvsd run', () => {
   it('refuses to start on a configuration that cannot run (exit 4)', async () => {
     const r = await execa(
       'node',
-      [bin, 'run', '-f', path.join(dir, 'nope.conf'), '--ipvs', 'memory'],
+      [
+        bin,
+        'run',
+        '-f',
+        path.join(dir, 'nope.conf'),
+        '--ipvs',
+        'memory',
+        '--socket',
+        path.join(dir, 'y.sock'),
+        '--state-dir',
+        path.join(dir, 'state'),
+      ],
       { reject: false, timeout: 30_000 },
     );
     expect(r.exitCode).toBe(4);

@@ -72,6 +72,8 @@ async function start(
     timers: systemTimers,
     tickMs: 10,
     driftCheckMs,
+    stateDir: path.join(dir, 'state'),
+    control: false,
   });
   daemons.push(d);
   return d;

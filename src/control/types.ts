@@ -1,0 +1,173 @@
+/**
+ * The control API's shapes: what the daemon provides (ControlPort) and what goes over the
+ * wire (the `/v1` bodies). The CLI and the client read the same types.
+ */
+import type { AdminResult, DrainOverride, MaintWindow } from '../admin/state.js';
+import type { Config } from '../config/types.js';
+
+export type SocketKind = 'admin' | 'ro';
+
+/** A drain as the API shows it; `active` = no admin override. */
+export type AdminView =
+  { readonly state: 'active' } | ({ readonly state: 'drain' } & Omit<DrainOverride, 'kind'>);
+
+export interface Connections {
+  /** IPVS ActiveConn (TCP ESTABLISHED). */
+  readonly active: number;
+  /** IPVS InActConn. */
+  readonly inactive: number;
+}
+
+export interface LastCheck {
+  readonly checker: string;
+  readonly ok: boolean;
+  readonly code: string;
+  readonly reason: string;
+  readonly latencyMs: number;
+  /** Wall-clock ms. */
+  readonly at: number;
+}
+
+export interface RealServerStatus {
+  readonly name: string;
+  readonly configuredWeight: number;
+  /** The weight in the IPVS table now; null: not in the table. */
+  readonly currentWeight: number | null;
+  readonly health: {
+    readonly state: 'up' | 'down';
+    /** Wall-clock ms of the last up/down change (or of the start). */
+    readonly since: number;
+    readonly last?: LastCheck;
+  };
+  readonly admin: AdminView;
+  /** null: the driver cannot read counters. */
+  readonly connections: Connections | null;
+}
+
+export interface VirtualServerStatus {
+  readonly name: string;
+  readonly scheduler: string;
+  readonly forwarding: string;
+  readonly quorumUp: boolean;
+  readonly realServers: readonly RealServerStatus[];
+}
+
+/** null fields: not known yet (VRRP is issue 5): shown as "n/a". */
+export interface VrrpStatus {
+  readonly name: string;
+  readonly state: string | null;
+  readonly priority: number | null;
+  readonly master: string | null;
+}
+
+export interface StatusSnapshot {
+  readonly director: {
+    readonly id: string;
+    readonly version: string;
+    readonly pid: number;
+    readonly configFile: string;
+    readonly driver: string;
+    /** Wall-clock ms. */
+    readonly startedAt: number;
+  };
+  /** Wall-clock ms when the snapshot was taken. */
+  readonly at: number;
+  readonly virtualServers: readonly VirtualServerStatus[];
+  readonly vrrp: readonly VrrpStatus[];
+}
+
+export type ReloadOutcome =
+  | {
+      readonly ok: true;
+      readonly added: readonly string[];
+      readonly removed: readonly string[];
+      readonly changed: readonly string[];
+    }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+export type MaintWindowView = MaintWindow & { readonly nextRun?: number };
+
+export interface NewWindow {
+  readonly vs: string;
+  readonly rs: string;
+  readonly cron: string;
+  readonly durationMs: number;
+  readonly timezone: string;
+  readonly reason: string;
+  readonly by: string;
+}
+
+/**
+ * What the control API needs from the daemon. Server names given to it are already resolved
+ * to configured names (ruling 9); admin changes are persisted before the promise resolves.
+ */
+export interface ControlPort {
+  /** The running configuration: names are resolved against it. */
+  config(): Config;
+  status(): StatusSnapshot | Promise<StatusSnapshot>;
+  /** The live drain of a server, if any. */
+  adminOf(vs: string, rs: string): DrainOverride | undefined;
+  /** IPVS counters of one real server; undefined: not in the table or not readable. */
+  connections(vs: string, rs: string): Promise<Connections | undefined>;
+  drain(
+    vs: string,
+    rs: string,
+    opts: { readonly by: string; readonly reason?: string },
+  ): Promise<AdminResult>;
+  undrain(vs: string, rs: string, opts: { readonly by: string }): Promise<AdminResult>;
+  maintList(): readonly MaintWindowView[];
+  maintAdd(window: NewWindow): Promise<AdminResult>;
+  maintCancel(id: string, opts: { readonly by: string }): Promise<AdminResult>;
+  reload(): ReloadOutcome | Promise<ReloadOutcome>;
+}
+
+// ---- wire bodies (success) ----
+
+export interface DrainResponse {
+  readonly vs: string;
+  readonly rs: string;
+  /** false: it already was so; nothing was written. */
+  readonly changed: boolean;
+  readonly admin: AdminView;
+  readonly previous: AdminView;
+}
+
+export interface ServerResponse {
+  readonly vs: string;
+  readonly rs: string;
+  readonly admin: AdminView;
+  readonly connections: Connections | null;
+}
+
+export interface MaintListResponse {
+  readonly windows: readonly MaintWindowView[];
+}
+
+export interface MaintAddResponse {
+  readonly window: MaintWindowView;
+}
+
+export interface MaintCancelResponse {
+  readonly window: MaintWindow;
+  /** The window was in force and its drain ended with it. */
+  readonly undrained: boolean;
+}
+
+export interface ReloadResponse {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly changed: readonly string[];
+}
+
+export function adminView(o: DrainOverride | null | undefined): AdminView {
+  if (!o) return { state: 'active' };
+  return {
+    state: 'drain',
+    by: o.by,
+    via: o.via,
+    at: o.at,
+    ...(o.reason === undefined ? {} : { reason: o.reason }),
+    ...(o.until === undefined ? {} : { until: o.until }),
+    ...(o.window === undefined ? {} : { window: o.window }),
+  };
+}

@@ -1,0 +1,108 @@
+/** The daemon's side of the control API: status from health, IPVS and admin state. */
+import type { AdminService } from '../admin/service.js';
+import { adminPortFor } from '../control/admin-port.js';
+import { adminView, type ControlPort, type StatusSnapshot } from '../control/types.js';
+import type { Daemon } from './daemon.js';
+import { rsKey } from './health-book.js';
+
+export interface StatusFacts {
+  readonly id: string;
+  readonly version: string;
+  readonly configFile: string;
+  readonly driver: string;
+  readonly startedAt: number;
+}
+
+export function controlPortFor(
+  daemon: Daemon,
+  admin: AdminService,
+  facts: StatusFacts,
+): ControlPort {
+  let cached:
+    | {
+        at: number;
+        promise: ReturnType<Daemon['ipvs']>['refresh'] extends () => infer P ? P : never;
+      }
+    | undefined;
+  // drain --wait polls every second: one kernel read serves every request within 500 ms.
+  const observed = () => {
+    const now = Date.now();
+    if (!cached || now - cached.at > 500) cached = { at: now, promise: daemon.ipvs().refresh() };
+    return cached.promise;
+  };
+  return {
+    ...adminPortFor(admin),
+    config: () => daemon.current,
+    async connections(vs, rs) {
+      const t = await observed().catch(() => undefined);
+      const key = daemon.serviceKeys(vs)[0];
+      const d = key === undefined ? undefined : t?.observations.get(key)?.destinations.get(rs);
+      return d ? { active: d.activeConns, inactive: d.inactiveConns } : undefined;
+    },
+    async status(): Promise<StatusSnapshot> {
+      const t = await observed().catch(() => undefined);
+      const records = new Map(
+        [...daemon.health().records()].map((r) => [rsKey(r.vs.name, r.rs.name), r]),
+      );
+      return {
+        director: {
+          id: facts.id,
+          version: facts.version,
+          pid: process.pid,
+          configFile: facts.configFile,
+          driver: facts.driver,
+          startedAt: facts.startedAt,
+        },
+        at: Date.now(),
+        virtualServers: daemon.current.virtualServers.map((vs) => {
+          const key = daemon.serviceKeys(vs.name)[0];
+          return {
+            name: vs.name,
+            scheduler: vs.scheduler,
+            forwarding: vs.forwarding,
+            quorumUp: daemon.health().quorumUp(vs),
+            realServers: vs.realServers.map((rs) => {
+              const rec = records.get(rsKey(vs.name, rs.name));
+              const dest =
+                key === undefined
+                  ? undefined
+                  : t?.table.services.get(key)?.destinations.get(rs.name);
+              const obs =
+                key === undefined ? undefined : t?.observations.get(key)?.destinations.get(rs.name);
+              return {
+                name: rs.name,
+                configuredWeight: rs.weight,
+                currentWeight: dest ? dest.weight : null,
+                health: {
+                  state: rec?.state.up === false ? ('down' as const) : ('up' as const),
+                  since: rec?.sinceWall ?? facts.startedAt,
+                  ...(rec?.last
+                    ? {
+                        last: {
+                          checker: rec.last.checker,
+                          ok: rec.last.ok,
+                          code: rec.last.code,
+                          reason: rec.last.reason,
+                          latencyMs: rec.last.latencyMs,
+                          at: rec.last.atWall,
+                        },
+                      }
+                    : {}),
+                },
+                admin: adminView(admin.drainOf(vs.name, rs.name)),
+                connections: obs ? { active: obs.activeConns, inactive: obs.inactiveConns } : null,
+              };
+            }),
+          };
+        }),
+        vrrp: daemon.current.vrrpInstances.map((v) => ({
+          name: v.name,
+          state: null,
+          priority: v.priority,
+          master: null,
+        })),
+      };
+    },
+    reload: () => daemon.reload(),
+  };
+}

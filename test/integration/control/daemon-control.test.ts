@@ -1,0 +1,161 @@
+/**
+ * Operator control against a running `lvsd run` (memory driver): drain through the admin
+ * socket puts the server at weight 0 whatever its health, survives a restart, and undrain
+ * gives the weight back; the read-only socket shows it and refuses changes.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { posix as path } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSwitchableBackend, type SwitchableBackend } from '../../../src/demo/backend.js';
+
+const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
+const bin = path.join(repo, 'bin/lvsd.js');
+let dir: string;
+let backend: SwitchableBackend;
+
+interface RsStatus {
+  name: string;
+  currentWeight: number | null;
+  admin: { state: string; reason?: string; by?: string };
+}
+
+function startDaemon(file: string) {
+  return execa(
+    'node',
+    [
+      bin,
+      'run',
+      '-f',
+      file,
+      '--ipvs',
+      'memory',
+      '--socket',
+      path.join(dir, 'lvsd.sock'),
+      '--state-dir',
+      path.join(dir, 'state'),
+    ],
+    { reject: false, timeout: 60_000 },
+  );
+}
+
+async function status(): Promise<RsStatus> {
+  const r = await execa(
+    'node',
+    [bin, 'status', '--json', '--socket', path.join(dir, 'lvsd-ro.sock')],
+    { reject: false },
+  );
+  if (r.exitCode !== 0) throw new Error(`status failed (${r.exitCode}): ${r.stderr}`);
+  const j = JSON.parse(r.stdout) as { virtualServers: { realServers: RsStatus[] }[] };
+  const rs = j.virtualServers[0]?.realServers[0];
+  if (!rs) throw new Error('no real server in status');
+  return rs;
+}
+
+async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 8000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      const v = await f();
+      if (ok(v)) return v;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() - t0 > ms) throw new Error(`not reached within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'lvsd-ctl-'));
+  backend = await startSwitchableBackend();
+});
+afterAll(async () => {
+  await backend.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('drain and undrain against a running daemon', () => {
+  it('drains with a reason, survives a restart, and undrains', async () => {
+    const file = path.join(dir, 'k.conf');
+    writeFileSync(
+      file,
+      `virtual_server 198.18.0.10 80 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n real_server 127.0.0.1 ${backend.port} {\n  weight 5\n  HTTP_GET {\n   url { path / }\n   delay_loop 0.2\n   connect_timeout 0.5\n  }\n }\n}\n`,
+    );
+    let daemon = startDaemon(file);
+    await until(status, (s) => s.currentWeight === 5);
+
+    const ro = await execa(
+      'node',
+      [
+        bin,
+        'drain',
+        'tcp:198.18.0.10:80',
+        `127.0.0.1:${backend.port}`,
+        '--socket',
+        path.join(dir, 'lvsd-ro.sock'),
+      ],
+      { reject: false },
+    );
+    expect(ro.exitCode).toBe(9);
+    expect(ro.stderr).toMatch(/read-only/i);
+
+    const missing = await execa(
+      'node',
+      [bin, 'drain', '198.18.0.10:80', '127.0.0.1:1', '--socket', path.join(dir, 'lvsd.sock')],
+      { reject: false },
+    );
+    expect(missing.exitCode).toBe(10);
+
+    const d = await execa(
+      'node',
+      [
+        bin,
+        'drain',
+        '198.18.0.10:80',
+        `127.0.0.1:${backend.port}`,
+        '--reason',
+        'kernel upgrade',
+        '--socket',
+        path.join(dir, 'lvsd.sock'),
+      ],
+      { reject: false },
+    );
+    expect(d.exitCode, d.stderr).toBe(0);
+    const drained = await until(status, (s) => s.currentWeight === 0);
+    expect(drained.admin).toMatchObject({ state: 'drain', reason: 'kernel upgrade' });
+
+    daemon.kill('SIGKILL');
+    await daemon;
+    daemon = startDaemon(file);
+    const again = await until(status, (s) => s.currentWeight !== null);
+    expect(again.currentWeight).toBe(0);
+    expect(again.admin.state).toBe('drain');
+
+    const u = await execa(
+      'node',
+      [
+        bin,
+        'undrain',
+        '198.18.0.10:80',
+        `127.0.0.1:${backend.port}`,
+        '--socket',
+        path.join(dir, 'lvsd.sock'),
+      ],
+      { reject: false },
+    );
+    expect(u.exitCode, u.stderr).toBe(0);
+    await until(status, (s) => s.currentWeight === 5 && s.admin.state === 'active');
+    daemon.kill('SIGTERM');
+    expect((await daemon).exitCode).toBe(0);
+  }, 60_000);
+
+  it('lvsd status says plainly when lvsd is not running', async () => {
+    const r = await execa('node', [bin, 'status', '--socket', path.join(dir, 'none.sock')], {
+      reject: false,
+    });
+    expect(r.exitCode).toBe(8);
+    expect(r.stderr).toMatch(/not running|no socket/i);
+  });
+});
