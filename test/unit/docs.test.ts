@@ -30,7 +30,8 @@ describe('docs/errors.md runtime codes', () => {
     for (const f of sources(root)) {
       const text = readFileSync(f, 'utf8');
       for (const m of text.matchAll(/LvsdError\(\s*'([A-Z_]+)'/g)) if (m[1]) raised.add(m[1]);
-      for (const m of text.matchAll(/^\s+[a-zA-Z]+: '((?:IPVS|IPVSADM)_[A-Z_]+)',$/gm)) if (m[1]) raised.add(m[1]);
+      for (const m of text.matchAll(/^\s+[a-zA-Z]+: '((?:IPVS|IPVSADM)_[A-Z_]+)',$/gm))
+        if (m[1]) raised.add(m[1]);
     }
     expect([...raised].sort()).toEqual([...documented].sort());
   });
