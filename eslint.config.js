@@ -30,6 +30,7 @@ const coreFiles = [
   'src/health/deadlines.ts',
   'src/health/checkers/http-response.ts',
   'src/vrrp/fsm.ts',
+  'src/vrrp/wire/**/*.ts',
   'src/admin/state.ts',
   'src/admin/codec.ts',
   'src/admin/resolve.ts',

@@ -2,7 +2,7 @@
  * Adverts over UDP with node:dgram.
  *
  * Multicast (default, like keepalived): the socket binds the group and port (224.0.0.18 or
- * ff02::12, port 8112) so it receives only datagrams sent to the group, joins the group on one
+ * ff02::12, port 61112) so it receives only datagrams sent to the group, joins the group on one
  * interface (IPv4: by the interface's address, IP_ADD_MEMBERSHIP; IPv6: by name, `::%eth0`,
  * which libuv turns into the interface index), sends out of that interface
  * (IP_MULTICAST_IF / IPV6_MULTICAST_IF), with TTL / hop limit 255, and with multicast loopback
@@ -39,7 +39,7 @@ import {
 import { canonicalAddress, familyOf } from './vip.js';
 
 interface CommonOptions {
-  /** Default DEFAULT_ADVERT_PORT (8112). */
+  /** Default DEFAULT_ADVERT_PORT (61112). */
   readonly port?: number;
   /** Multicast TTL / hop limit, or unicast TTL (default 255). */
   readonly ttl?: number;

@@ -12,10 +12,11 @@
 import { LvsdError } from '../../lib/errors.js';
 
 /**
- * lvsd's default UDP port for adverts (VRRP itself is IP protocol 112, not UDP; 8112 echoes it).
+ * lvsd's default UDP port for adverts (docs/heartbeat-protocol.md: never assigned by IANA, above
+ * Linux's ephemeral range).
  * Agreed with the advert codec. Configurable per instance.
  */
-export const DEFAULT_ADVERT_PORT = 8112;
+export const DEFAULT_ADVERT_PORT = 61112;
 /** VRRP's multicast groups (RFC 5798 §5.1.1.2 / §5.1.2.2), used by lvsd over UDP too. */
 export const VRRP_GROUP_V4 = '224.0.0.18';
 export const VRRP_GROUP_V6 = 'ff02::12';
