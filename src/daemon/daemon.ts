@@ -84,7 +84,8 @@ export class Daemon {
     this.scheduler = new Scheduler<ProbeResult>({
       clock: opts.clock,
       timers: opts.timers,
-      tickMs: opts.tickMs ?? 50,
+      // 100 ms batches were the cheapest start pattern measured (shared/notes/performance.md).
+      tickMs: opts.tickMs ?? 100,
       maxConcurrent: this.config.daemon.checkConcurrency,
       probe: (id, signal) => {
         const probe = this.probes.get(id);
@@ -145,24 +146,33 @@ export class Daemon {
         'run the newer lvsd, or move the file away if its drains no longer matter',
       );
     }
-    d.book.sync(d.config);
-    await d.reconciler.start();
-    d.syncChecks();
-    if (opts.control !== false) {
-      const c = opts.control ?? {};
-      d.control = await ControlServer.start({
-        port: controlPortFor(d, service, {
-          id: d.config.routerId,
-          version: opts.version ?? 'dev',
-          configFile: opts.file,
-          driver: opts.driver.name,
-          startedAt: opts.clock.wallMs(),
-        }),
-        adminPath: c.adminPath ?? d.config.daemon.controlSocket,
-        roPath: c.roPath ?? d.config.daemon.controlSocketReadOnly,
-        ...(d.config.daemon.controlGroup ? { adminGroup: d.config.daemon.controlGroup } : {}),
-        ...(d.config.daemon.readGroup ? { readGroup: d.config.daemon.readGroup } : {}),
-      });
+    try {
+      // The control sockets first: if another lvsd holds them, fail before touching IPVS.
+      if (opts.control !== false) {
+        const c = opts.control ?? {};
+        d.control = await ControlServer.start({
+          port: controlPortFor(d, service, {
+            id: d.config.routerId,
+            version: opts.version ?? 'dev',
+            configFile: opts.file,
+            driver: opts.driver.name,
+            startedAt: opts.clock.wallMs(),
+          }),
+          adminPath: c.adminPath ?? d.config.daemon.controlSocket,
+          roPath: c.roPath ?? d.config.daemon.controlSocketReadOnly,
+          ...(d.config.daemon.controlGroup ? { adminGroup: d.config.daemon.controlGroup } : {}),
+          ...(d.config.daemon.readGroup ? { readGroup: d.config.daemon.readGroup } : {}),
+        });
+      }
+      d.book.sync(d.config);
+      await d.reconciler.start();
+      d.syncChecks();
+    } catch (err) {
+      await d.control?.close().catch(() => undefined);
+      await service.stop().catch(() => undefined);
+      d.book.stop();
+      await d.reconciler.stop();
+      throw err;
     }
     opts.bus.publish(
       'daemon.started',

@@ -105,7 +105,34 @@ export const runCommand: Command = {
       logger.error({ err }, 'an event consumer failed');
     });
     bus.subscribe(logEvents(logger));
-    let daemon: Daemon;
+    // Signals are handled from the first moment: a SIGTERM during start-up stops lvsd as
+    // soon as it is up, instead of killing it half-way (the default action).
+    let daemon: Daemon | undefined;
+    let stopRequested: NodeJS.Signals | undefined;
+    let finish: (code: number) => void = () => undefined;
+    const done = new Promise<number>((resolve) => {
+      finish = resolve;
+    });
+    let stopping = false;
+    const onHup = (): void => {
+      daemon?.reload();
+    };
+    const onStop = (signal: NodeJS.Signals): void => {
+      if (!daemon) {
+        stopRequested = signal;
+        return;
+      }
+      if (stopping) return;
+      stopping = true;
+      process.off('SIGHUP', onHup);
+      void daemon.stop(signal).finally(() => {
+        logger.flush();
+        finish(exitCodes.ok);
+      });
+    };
+    process.on('SIGHUP', onHup);
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
     try {
       daemon = await Daemon.start({
         file,
@@ -130,29 +157,16 @@ export const runCommand: Command = {
       });
     } catch (err) {
       logger.flush();
+      process.off('SIGHUP', onHup);
+      process.off('SIGTERM', onStop);
+      process.off('SIGINT', onStop);
       return startFailure(err, io);
     }
     for (const d of daemon.diagnostics) {
       if (d.severity !== 'notice') logger.warn({ diagnostic: d }, `config: ${d.message}`);
     }
-    return new Promise<number>((resolve) => {
-      let stopping = false;
-      const onHup = (): void => {
-        daemon.reload();
-      };
-      const onStop = (signal: NodeJS.Signals): void => {
-        if (stopping) return;
-        stopping = true;
-        process.off('SIGHUP', onHup);
-        void daemon.stop(signal).finally(() => {
-          logger.flush();
-          resolve(exitCodes.ok);
-        });
-      };
-      process.on('SIGHUP', onHup);
-      process.once('SIGTERM', onStop);
-      process.once('SIGINT', onStop);
-    });
+    if (stopRequested) onStop(stopRequested);
+    return done;
   },
 };
 

@@ -1,5 +1,5 @@
 /** `lvsd run`, `lvsd plan` and `lvsd demo` as processes: logs, signals, exit statuses. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { posix as path } from 'node:path';
 import { execa } from 'execa';
@@ -184,6 +184,63 @@ describe('lvsd run', () => {
     expect(r.exitCode).toBe(4);
     expect(r.stderr).toContain('cannot run');
     expect(r.stderr).toContain('hint: check it with: lvsd check-config');
+  });
+});
+
+describe('lvsd run start-up', () => {
+  it('a second lvsd on the same control socket refuses to start, changes nothing and exits', async () => {
+    const file = path.join(dir, 'twice.conf');
+    writeFileSync(file, conf(backend.port));
+    const sock = path.join(dir, 'twice.sock');
+    const args = [
+      'run',
+      '-f',
+      file,
+      '--ipvs',
+      'memory',
+      '--socket',
+      sock,
+      '--state-dir',
+      path.join(dir, 'state2'),
+    ];
+    const first = execa('node', [bin, ...args], { reject: false, timeout: 30_000 });
+    const lines: LogLine[] = [];
+    await watch(first, lines)((l) => l.event?.name === 'daemon.started');
+    const second = await execa('node', [bin, ...args], { reject: false, timeout: 20_000 });
+    expect(second.exitCode).toBe(4);
+    expect(second.stderr).toMatch(/control socket/);
+    expect(second.stdout).not.toMatch(/ipvs\.applied/);
+    first.kill('SIGTERM');
+    expect((await first).exitCode).toBe(0);
+  });
+
+  it('SIGTERM right after start still stops cleanly (exit 0)', async () => {
+    const file = path.join(dir, 'early.conf');
+    writeFileSync(file, conf(backend.port));
+    const child = execa(
+      'node',
+      [
+        bin,
+        'run',
+        '-f',
+        file,
+        '--ipvs',
+        'memory',
+        '--socket',
+        path.join(dir, 'early.sock'),
+        '--state-dir',
+        path.join(dir, 'state3'),
+      ],
+      { reject: false, timeout: 30_000 },
+    );
+    // The state directory appears during start-up, after the signal handlers are in place.
+    const t0 = Date.now();
+    while (!existsSync(path.join(dir, 'state3')) && Date.now() - t0 < 10_000)
+      await new Promise((res) => setTimeout(res, 5));
+    child.kill('SIGTERM');
+    const r = await child;
+    expect(r.signal).toBeUndefined();
+    expect(r.exitCode).toBe(0);
   });
 });
 
