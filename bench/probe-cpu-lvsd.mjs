@@ -1,7 +1,7 @@
-// lvsd's side of bench/probe-cpu.mjs: check every backend once per interval with lvsd's HTTP
-// checker, started in batches from one coarse tick (performance.md: one wake-up per batch, not
-// one timer per check). argv: checker-module ports-json interval-ms tick-ms.
-// Reports on SIGUSR2 (counts since the last report) and exits on SIGTERM.
+// The "checker only" row of bench/probe-cpu.mjs (--checker-only): lvsd's HTTP checker in a
+// hand-written loop, NOT the daemon (no scheduler, health machines, events or IPVS driver).
+// Checks every backend once per interval, started in batches from one coarse tick.
+// argv: checker-module ports-json interval-ms tick-ms. Exits on SIGTERM.
 const [modulePath, portsJson, intervalArg, tickArg] = process.argv.slice(2);
 const { probeHttp } = await import(modulePath);
 const ports = JSON.parse(portsJson);
@@ -16,16 +16,10 @@ const targets = ports.map((port) => ({
   urls: [{ path: '/health' }],
 }));
 
-let ok = 0;
 let failed = 0;
-const codes = new Map();
 // One shared callback: no closure allocated per check.
 function onResult(r) {
-  if (r.ok) ok++;
-  else {
-    failed++;
-    codes.set(r.code, (codes.get(r.code) ?? 0) + 1);
-  }
+  if (!r.ok) failed++;
 }
 
 // Each target is due once per interval; a tick starts the slice of targets due in it.
@@ -40,13 +34,8 @@ setInterval(() => {
   }
 }, tick);
 
-process.on('SIGUSR2', () => {
-  process.stdout.write(
-    `${JSON.stringify({ ok, failed, codes: Object.fromEntries(codes), rss: process.memoryUsage().rss })}\n`,
-  );
-  ok = 0;
-  failed = 0;
-  codes.clear();
+process.on('SIGTERM', () => {
+  if (failed > 0) process.stderr.write(`probe-cpu-lvsd: ${failed} checks failed\n`);
+  process.exit(0);
 });
-process.on('SIGTERM', () => process.exit(0));
 process.stdout.write('ready\n');

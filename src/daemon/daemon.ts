@@ -85,7 +85,7 @@ export class Daemon {
       clock: opts.clock,
       timers: opts.timers,
       // 100 ms batches were the cheapest start pattern measured (shared/notes/performance.md).
-      tickMs: opts.tickMs ?? 100,
+      tickMs: opts.tickMs ?? schedulerTick(loaded.config),
       maxConcurrent: this.config.daemon.checkConcurrency,
       probe: (id, signal) => {
         const probe = this.probes.get(id);
@@ -342,6 +342,27 @@ export class Daemon {
     this.checkSpecs.clear();
     for (const [id, spec] of wanted) this.checkSpecs.set(id, spec);
   }
+}
+
+/**
+ * The scheduler's tick: 100 ms batches are the cheapest (shared/notes/performance.md), but a
+ * tick coarser than a quarter of the shortest check or retry interval would show up in
+ * detection times (bench/detection). The tick is fixed at start; a reload keeps it.
+ */
+export function schedulerTick(config: Config): number {
+  let shortest = Infinity;
+  for (const vs of config.virtualServers) {
+    for (const rs of vs.realServers) {
+      for (const c of rs.checks)
+        shortest = Math.min(
+          shortest,
+          c.health.delayLoopMs,
+          c.health.delayBeforeRetryMs,
+          c.connectTimeoutMs,
+        );
+    }
+  }
+  return Math.max(10, Math.min(100, Math.floor(shortest / 4)));
 }
 
 function load(opts: DaemonOptions): LoadResult {
