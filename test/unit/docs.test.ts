@@ -23,7 +23,8 @@ function sources(dir: string): string[] {
 describe('docs/errors.md runtime codes', () => {
   it('lists every LvsdError code raised in src/ and no other', () => {
     const md = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
-    const section = md.split('# Runtime error codes')[1] ?? '';
+    const section =
+      (md.split('# Runtime error codes')[1] ?? '').split('# Control API error codes')[0] ?? '';
     const documented = new Set([...section.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]));
     const raised = new Set<string>();
     const root = new URL('../../src', import.meta.url).pathname;
@@ -34,5 +35,15 @@ describe('docs/errors.md runtime codes', () => {
         if (m[1]) raised.add(m[1]);
     }
     expect([...raised].sort()).toEqual([...documented].sort());
+  });
+});
+
+describe('docs/errors.md control API codes', () => {
+  it('lists every code of the API catalogue and no other', async () => {
+    const { apiErrors } = await import('../../src/control/errors.js');
+    const md = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+    const section = md.split('# Control API error codes')[1] ?? '';
+    const documented = [...section.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+    expect(documented.sort()).toEqual(Object.keys(apiErrors).sort());
   });
 });
