@@ -171,7 +171,9 @@ function buildUrl(st: Statement, r: Reader, kind: string): HttpUrl | undefined {
   for (const s of r.body(st, 'url')) {
     switch (s.keyword.text) {
       case 'path':
-        setIf(u, 'path', r.text(s));
+        // One word: `url { path /health status_code 200 }` on one line would otherwise make the
+        // path "/health status_code 200" and every check fail.
+        setIf(u, 'path', r.word(s, 'a URL path'));
         break;
       case 'digest': {
         const d = r.word(s, 'an MD5 digest');

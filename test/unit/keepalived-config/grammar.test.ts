@@ -91,6 +91,19 @@ describe('values', () => {
     expect(brief(r.diagnostics)).toEqual(['10:29 warning bad-status-code']);
   });
 
+  it('a url path is one word: a one-line url block is reported', () => {
+    const r = parse(
+      vs(
+        '',
+        'real_server 198.18.1.11 80 {\n  HTTP_GET {\n   url { path /health status_code 200 }\n  }\n }',
+      ),
+    );
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['extra-value']);
+    expect(r.model.virtualServers[0]?.realServers[0]?.checkers[0]).toMatchObject({
+      urls: [{ path: '/health' }],
+    });
+  });
+
   it('protocol is case-insensitive, like keepalived', () => {
     expect(parse(vs(' protocol tcp')).diagnostics).toEqual([]);
   });
