@@ -427,6 +427,7 @@ async function runRule(opts, rule, modes, dir, progress) {
       const sorted = [...samples].sort((x, y) => x - y);
       const sortedDecide = [...decide].sort((x, y) => x - y);
       const p99 = percentile(sorted, 0.99);
+      const r1 = (x) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
       results.push({
         scenario: `${rule}/${mode}`,
         rule,
@@ -434,12 +435,12 @@ async function runRule(opts, rule, modes, dir, progress) {
         failures,
         runs: opts.runs,
         timeouts,
-        p50Ms: percentile(sorted, 0.5),
-        p99Ms: p99,
-        maxMs: sorted.at(-1) ?? NaN,
-        minMs: sorted[0] ?? NaN,
-        decideP50Ms: percentile(sortedDecide, 0.5),
-        decideP99Ms: percentile(sortedDecide, 0.99),
+        p50Ms: r1(percentile(sorted, 0.5)),
+        p99Ms: r1(p99),
+        maxMs: r1(sorted.at(-1) ?? NaN),
+        minMs: r1(sorted[0] ?? NaN),
+        decideP50Ms: r1(percentile(sortedDecide, 0.5)),
+        decideP99Ms: r1(percentile(sortedDecide, 0.99)),
         boundMs,
         issueBoundMs,
         pass: timeouts === 0 && p99 <= boundMs,
@@ -447,7 +448,7 @@ async function runRule(opts, rule, modes, dir, progress) {
         allowanceBoundMs,
         allowancePass: timeouts === 0 && p99 <= allowanceBoundMs,
         reasons: Object.fromEntries(reasons),
-        samplesMs: samples.map((x) => Math.round(x * 10) / 10),
+        samplesMs: samples.map(r1),
         checkConfig,
       });
     }
