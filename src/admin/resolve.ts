@@ -7,6 +7,7 @@
  * protocol; when that is more than one virtual server the answer is AMBIGUOUS with the
  * candidates. An unknown name is NOT_FOUND with the closest names configured.
  */
+import { editDistance } from '../lib/edit-distance.js';
 import type { Config, Protocol, RealServerConfig, VirtualServerConfig } from '../config/types.js';
 import { parseEndpoint, type Endpoint } from '../ipvs/address.js';
 
@@ -164,7 +165,7 @@ function closeVs(all: readonly VirtualServerConfig[], q: VsQuery, input: string)
   for (const vs of all) {
     const own = parseVsName(vs.name);
     let score = Infinity;
-    const d = distance(vs.name.toLowerCase(), input.trim().toLowerCase());
+    const d = editDistance(vs.name.toLowerCase(), input.trim().toLowerCase());
     if (own?.kind === 'service' && q.kind === 'service') {
       // Same address and port (another protocol) first, then same address, then same port.
       if (sameEndpoint(own.endpoint, q.endpoint)) score = 0.5;
@@ -204,24 +205,6 @@ function fail(
   extra: { hint?: string; candidates?: readonly string[] } = {},
 ): { ok: false; error: ResolveError } {
   return { ok: false, error: { code, message, ...extra } };
-}
-
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur.push(
-        Math.min(
-          (prev[j] ?? 0) + 1,
-          (cur[j - 1] ?? 0) + 1,
-          (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-        ),
-      );
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
 }
 
 export { PROTOCOLS };

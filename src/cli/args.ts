@@ -2,6 +2,8 @@
  * A small, strict argument parser: every command declares its flags; anything else is a usage
  * error with a hint, never silently ignored. `--flag=value` and `--flag value` both work.
  */
+import { editDistance } from '../lib/edit-distance.js';
+
 export interface FlagSpec {
   readonly name: string;
   readonly short?: string;
@@ -44,7 +46,7 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): 
     const spec = specs.find((s) => (long ? s.name === key : s.short === key));
     if (!spec) {
       const near = specs.find(
-        (s) => s.name.startsWith(key) || key.startsWith(s.name) || distance(s.name, key) <= 2,
+        (s) => s.name.startsWith(key) || key.startsWith(s.name) || editDistance(s.name, key) <= 2,
       );
       throw new UsageError(
         `unknown option ${a}`,
@@ -87,22 +89,3 @@ export const jsonFlag: FlagSpec = {
   takesValue: false,
   help: 'print machine-readable JSON',
 };
-
-/** Levenshtein distance, for "did you mean" on mistyped options. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur.push(
-        Math.min(
-          (prev[j] ?? 0) + 1,
-          (cur[j - 1] ?? 0) + 1,
-          (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-        ),
-      );
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
-}

@@ -11,7 +11,7 @@ import { Scheduler } from '../health/scheduler.js';
 import type { RunOutcome } from '../health/check-run.js';
 import type { TimerPort } from '../health/timer-port.js';
 import type { ProbeResult } from '../health/result.js';
-import { desiredTable } from '../ipvs/desired.js';
+import { desiredTable, ipvsServiceKey } from '../ipvs/desired.js';
 import type { IpvsDriver } from '../ipvs/driver.js';
 import type { Clock } from '../lib/clock.js';
 import { LvsdError } from '../lib/errors.js';
@@ -19,7 +19,6 @@ import type { EventBus } from '../lib/events.js';
 import { AdminService, type AdminChange } from '../admin/service.js';
 import { AdminStore } from '../admin/store.js';
 import { ControlServer } from '../control/server.js';
-import { serviceKey } from '../ipvs/table.js';
 import { controlPortFor } from './control-port.js';
 import { HealthBook } from './health-book.js';
 import { probeFor, runTimeoutMs, type Probe } from './probes.js';
@@ -263,13 +262,7 @@ export class Daemon {
   serviceKeys(vsName: string): string[] {
     const vs = this.config.virtualServers.find((v) => v.name === vsName);
     if (!vs) return [];
-    return vs.services.map((k) =>
-      serviceKey(
-        k.kind === 'fwmark'
-          ? { kind: 'fwmark', fwmark: k.fwmark, family: k.family === 6 ? 'inet6' : 'inet' }
-          : { kind: 'address', protocol: k.protocol, address: k.address, port: k.port },
-      ),
-    );
+    return vs.services.map(ipvsServiceKey);
   }
 
   private onAdminChange(change: AdminChange): void {

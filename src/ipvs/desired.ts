@@ -17,6 +17,7 @@ import {
   makeService,
   MASQ,
   ROUTE,
+  serviceKey,
   type Destination,
   type Forwarding,
   type SchedFlag,
@@ -107,9 +108,18 @@ function serviceFor(vs: VirtualServerConfig, key: ConfigServiceKey): Service {
       : {}),
     onePacket: vs.onePacketScheduling,
   };
-  if (key.kind === 'fwmark')
-    return makeService({ fwmark: key.fwmark, family: key.family === 6 ? 'inet6' : 'inet' }, init);
-  return makeService({ protocol: key.protocol, address: key.address, port: key.port }, init);
+  return makeService(serviceIdInput(key), init);
+}
+
+function serviceIdInput(key: ConfigServiceKey): Parameters<typeof makeService>[0] {
+  return key.kind === 'fwmark'
+    ? { fwmark: key.fwmark, family: key.family === 6 ? 'inet6' : 'inet' }
+    : { protocol: key.protocol, address: key.address, port: key.port };
+}
+
+/** The IPVS table key (`tcp:ADDR:PORT`, `fwm:N`) of a configured service, address canonicalised. */
+export function ipvsServiceKey(key: ConfigServiceKey): string {
+  return serviceKey(makeService(serviceIdInput(key)).id);
 }
 
 function forwarding(f: ConfigForwarding, tunnel: RealServerConfig['tunnel']): Forwarding {

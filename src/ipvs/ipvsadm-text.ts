@@ -1,7 +1,7 @@
 /**
  * ipvsadm's save format, pure: parse `ipvsadm -Sn` into a Table, render ops as `ipvsadm -R`
  * lines. Formats are those recorded from ipvsadm 1.31 on kernel 6.1 (shared/ipvs-vm/README.md).
- * Parsing never throws: any line it does not understand becomes an issue with its line number,
+ * Parsing never throws: each line it does not understand becomes an issue with its line number,
  * and a table is returned only when there are none (a half-read table must never drive deletes).
  */
 import { canonicalIpv4Mask, formatEndpoint, parseEndpoint } from './address.js';

@@ -17,7 +17,7 @@ import { LvsdError } from '../../lib/errors.js';
  * Agreed with the advert codec. Configurable per instance.
  */
 export const DEFAULT_ADVERT_PORT = 61112;
-/** VRRP's multicast groups (RFC 5798 §5.1.1.2 / §5.1.2.2), used by lvsd over UDP too. */
+/** VRRP's multicast groups (RFC 5798, IPv4 and IPv6 field descriptions), used by lvsd over UDP too. */
 export const VRRP_GROUP_V4 = '224.0.0.18';
 export const VRRP_GROUP_V6 = 'ff02::12';
 /** VRRP sends with TTL / hop limit 255 (receivers may check it); lvsd does the same. */

@@ -64,7 +64,7 @@ describe('virtual server names', () => {
   });
 
   it('an unknown name with nothing close says where to look', () => {
-    const r = resolveVirtualServer(config, '203.0.113.1:8080');
+    const r = resolveVirtualServer(config, '198.19.99.1:8080');
     expect(r).toMatchObject({
       ok: false,
       error: { code: 'NOT_FOUND', hint: 'lvsd status lists the configured virtual servers' },
@@ -80,8 +80,8 @@ describe('virtual server names', () => {
     '2001:db8::10:443',
     'tcp:',
     'fwm:x',
-    '198.018.0.10:80',
-    'icmp:1.2.3.4:1',
+    '198.18.0.010:80',
+    'icmp:198.18.0.99:1',
   ])('%j is BAD_NAME', (input) => {
     const r = resolveVirtualServer(config, input);
     expect(r.ok || r.error.code).toBe('BAD_NAME');
