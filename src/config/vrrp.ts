@@ -24,6 +24,14 @@ import type {
   VrrpSyncGroupConfig,
 } from './types.js';
 
+/**
+ * The `timing fast` advert interval. Master-down is 3 intervals + skew (≤ 1 interval): a
+ * crashed master is replaced after 240–320 ms, which leaves room under the 400 ms outage goal
+ * for adding the VIP and the first gratuitous ARP, while a backup still tolerates an event-loop
+ * pause of 200 ms on a loaded master before it takes over by mistake.
+ */
+export const FAST_ADVERT_INT_MS = 80;
+
 export interface VrrpContext {
   readonly sink: DiagnosticSink;
   readonly host: HostFacts;
@@ -120,8 +128,11 @@ export function buildVrrp(model: KeepalivedModel, ctx: VrrpContext): VrrpResult 
       );
       preemptDelayMs = 0;
     }
-    const version = vi.version ?? 2;
-    let advertIntMs = vi.advertIntMs ?? 1000;
+    const fast = vi.advertIntMs === undefined && ctx.lvsd?.timingProfile === 'fast';
+    // Ruling 13: an omitted advert_int is keepalived's 1 s, unless the lvsd block asks for the
+    // fast profile. lvsd's own adverts carry milliseconds, so the VRRPv2 rounding does not apply.
+    const version = vi.version ?? (fast ? 3 : 2);
+    let advertIntMs = vi.advertIntMs ?? (fast ? FAST_ADVERT_INT_MS : 1000);
     if (version === 2 && advertIntMs % 1000 !== 0) {
       const rounded = Math.max(1000, Math.round(advertIntMs / 1000) * 1000);
       sink.warning(

@@ -52,12 +52,32 @@ export interface VirtualServerStatus {
   readonly realServers: readonly RealServerStatus[];
 }
 
-/** null fields: not known yet (VRRP is issue 5): shown as "n/a". */
+/** null fields: not known (the instance does not run here): shown as "n/a". */
 export interface VrrpStatus {
   readonly name: string;
+  /** MASTER, BACKUP, FAULT, INIT, STOPPED. */
   readonly state: string | null;
+  /** The effective priority, after tracked scripts and interfaces. */
   readonly priority: number | null;
+  /** This director's address when MASTER, else the master last heard. */
   readonly master: string | null;
+  readonly configuredPriority?: number;
+  /** Wall-clock ms of the last transition. */
+  readonly since?: number;
+  readonly advertIntMs?: number;
+  readonly adverts?: {
+    readonly sent: number;
+    readonly sendErrors: number;
+    readonly received: number;
+  };
+  /** Adverts dropped, by reason (bad-mac, replay, wrong-vrid, …). */
+  readonly dropped?: Readonly<Record<string, number>>;
+  readonly tracking?: readonly {
+    readonly kind: 'script' | 'interface';
+    readonly name: string;
+    readonly ok: boolean;
+    readonly weight: number;
+  }[];
 }
 
 export interface StatusSnapshot {

@@ -1,7 +1,12 @@
 /** The daemon's side of the control API: status from health, IPVS and admin state. */
 import type { AdminService } from '../admin/service.js';
 import { adminPortFor } from '../control/admin-port.js';
-import { adminView, type ControlPort, type StatusSnapshot } from '../control/types.js';
+import {
+  adminView,
+  type ControlPort,
+  type StatusSnapshot,
+  type VrrpStatus,
+} from '../control/types.js';
 import type { Daemon } from './daemon.js';
 import { rsKey } from './health-book.js';
 
@@ -95,14 +100,30 @@ export function controlPortFor(
             }),
           };
         }),
-        vrrp: daemon.current.vrrpInstances.map((v) => ({
-          name: v.name,
-          state: null,
-          priority: v.priority,
-          master: null,
-        })),
+        vrrp: vrrpView(daemon),
       };
     },
     reload: () => daemon.reload(),
   };
+}
+
+/** Running instances as they are; configured ones that do not run here (no VRRP) as n/a. */
+function vrrpView(daemon: Daemon): VrrpStatus[] {
+  const running = new Map(daemon.vrrpStatus().map((v) => [v.name, v]));
+  return daemon.current.vrrpInstances.map((v): VrrpStatus => {
+    const r = running.get(v.name);
+    if (!r) return { name: v.name, state: null, priority: v.priority, master: null };
+    return {
+      name: r.name,
+      state: r.state,
+      priority: r.priority,
+      master: r.master,
+      configuredPriority: r.configuredPriority,
+      since: r.since,
+      advertIntMs: r.advertIntMs,
+      adverts: r.adverts,
+      dropped: r.dropped,
+      tracking: r.tracking,
+    };
+  });
 }

@@ -23,6 +23,7 @@ import { controlPortFor } from './control-port.js';
 import { HealthBook } from './health-book.js';
 import { probeFor, runTimeoutMs, type Probe } from './probes.js';
 import { Reconciler } from './reconciler.js';
+import { VrrpService, type VrrpDrivers, type VrrpInstanceStatus } from './vrrp-service.js';
 
 export interface DaemonOptions {
   readonly file: string;
@@ -41,6 +42,10 @@ export interface DaemonOptions {
   readonly stateDir?: string;
   /** Control sockets; false: none (tests, plan). Default: the configuration's. */
   readonly control?: false | { readonly adminPath?: string; readonly roPath?: string };
+  /** VRRP's drivers; without them vrrp_instance blocks are not run (tests, plan). */
+  readonly vrrp?: VrrpDrivers;
+  /** How long a backup waits for a master that said it restarts (ruling 14). */
+  readonly restartGraceMs?: number;
 }
 
 export type ReloadResult =
@@ -62,6 +67,7 @@ export class Daemon {
   private readonly checkSpecs = new Map<string, string>();
   private admin: AdminService | undefined;
   private control: ControlServer | undefined;
+  private vrrp: VrrpService | undefined;
 
   private constructor(
     private readonly opts: DaemonOptions,
@@ -166,7 +172,17 @@ export class Daemon {
       d.book.sync(d.config);
       await d.reconciler.start();
       d.syncChecks();
+      // VRRP last: a director takes the VIPs only once its IPVS table is loaded.
+      if (opts.vrrp && d.config.vrrpInstances.length > 0)
+        d.vrrp = await VrrpService.start(d.config, {
+          bus: opts.bus,
+          clock: opts.clock,
+          timers: opts.timers,
+          drivers: opts.vrrp,
+          ...(opts.restartGraceMs === undefined ? {} : { restartGraceMs: opts.restartGraceMs }),
+        });
     } catch (err) {
+      await d.scheduler.stop().catch(() => undefined);
       await d.control?.close().catch(() => undefined);
       await service.stop().catch(() => undefined);
       d.book.stop();
@@ -219,6 +235,7 @@ export class Daemon {
     this.book.sync(this.config);
     this.syncChecks();
     this.reconciler.poke();
+    this.reloadVrrp();
     this.opts.bus.publish(
       'config.reloaded',
       'config',
@@ -228,15 +245,21 @@ export class Daemon {
     return { ok: true, added, removed, changed };
   }
 
-  /** Stops checks and the reconciler. The IPVS table is left as it is (a restart adopts it). */
-  async stop(signal = 'stop'): Promise<void> {
+  /**
+   * Stops VRRP, checks and the reconciler. The IPVS table is left as it is (a restart adopts
+   * it). VRRP hands the VIPs over at once, unless `restarting` (ruling 14: keep them, and ask
+   * the peer to wait for this director to come back).
+   */
+  async stop(signal = 'stop', restarting = false): Promise<void> {
     this.opts.bus.publish(
       'daemon.stopping',
       'daemon',
       { kind: 'signal', detail: signal },
       { signal },
     );
-    // Reverse start order: the API first (no new drains), then admin state, checks, IPVS.
+    // VRRP first, so the peer takes over while this director's table still works; then the
+    // API (no new drains), admin state, checks, IPVS.
+    await this.vrrp?.stop(restarting);
     await this.control?.close();
     await this.admin?.stop();
     await this.scheduler.stop();
@@ -252,6 +275,42 @@ export class Daemon {
 
   health(): HealthBook {
     return this.book;
+  }
+
+  /** Every running VRRP instance's state; [] without VRRP. */
+  vrrpStatus(): VrrpInstanceStatus[] {
+    return this.vrrp?.status() ?? [];
+  }
+
+  private reloadVrrp(): void {
+    const drivers = this.opts.vrrp;
+    if (!drivers) return;
+    const fail = (err: unknown): void => {
+      this.opts.bus.publish(
+        'vrrp.warning',
+        'vrrp',
+        { kind: 'config' },
+        {
+          instance: 'vrrp',
+          message: `reload of VRRP failed: ${err instanceof Error ? err.message : String(err)}`,
+        },
+      );
+    };
+    if (this.vrrp) {
+      this.vrrp.reload(this.config).catch(fail);
+    } else if (this.config.vrrpInstances.length > 0) {
+      VrrpService.start(this.config, {
+        bus: this.opts.bus,
+        clock: this.opts.clock,
+        timers: this.opts.timers,
+        drivers,
+        ...(this.opts.restartGraceMs === undefined
+          ? {}
+          : { restartGraceMs: this.opts.restartGraceMs }),
+      }).then((v) => {
+        this.vrrp = v;
+      }, fail);
+    }
   }
 
   ipvs(): Reconciler {

@@ -107,6 +107,14 @@ export function eventMessage(e: AnyEvent): string {
       const d = e.data;
       return `VRRP ${d.instance}: ${d.message}`;
     }
+    case 'vrrp.tracked': {
+      const d = e.data;
+      return `VRRP tracked ${d.kind} ${d.name}: ${d.ok ? 'OK' : 'FAILED'} (${d.detail})`;
+    }
+    case 'vrrp.sync_daemon': {
+      const d = e.data;
+      return `VRRP ${d.instance}: IPVS sync daemon ${d.role === 'none' ? 'stopped' : `as ${d.role}`}${d.ok ? '' : ` failed: ${d.detail}`}`;
+    }
     case 'admin.drained': {
       const d = e.data;
       return `real server ${d.rs} of ${d.vs} DRAINED by ${d.by} (${d.via})${d.reason ? `: ${d.reason}` : ''}`;

@@ -80,6 +80,15 @@ export interface EventPayloads {
   'vrrp.address': { instance: string; address: string; dev: string; action: 'added' | 'removed' };
   'vrrp.dropped': { instance?: string; reason: string; from: string; count: number };
   'vrrp.warning': { instance: string; message: string };
+  /** A tracked script or interface changed (after rise/fall); subject: the script or interface. */
+  'vrrp.tracked': { kind: 'script' | 'interface'; name: string; ok: boolean; detail: string };
+  /** The IPVS connection-sync daemon was switched with an instance's state. */
+  'vrrp.sync_daemon': {
+    instance: string;
+    role: 'master' | 'backup' | 'none';
+    ok: boolean;
+    detail: string;
+  };
   'admin.drained': { vs: string; rs: string; by: string; via: string; reason?: string };
   'admin.undrained': { vs: string; rs: string; by: string; via: string };
   'admin.expired': { vs: string; rs: string };

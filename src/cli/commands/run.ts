@@ -1,10 +1,11 @@
 /** `lvsd run`: the daemon in the foreground (systemd runs it this way). */
 import { hostname } from 'node:os';
 import { posix as path } from 'node:path';
-import { loadConfig } from '../../config/index.js';
+import { loadConfig, type Config } from '../../config/index.js';
 import { nodeHost } from '../../config/node-host.js';
 import { Daemon } from '../../daemon/daemon.js';
 import { createLogger, logEvents } from '../../daemon/log.js';
+import { systemVrrpDrivers } from '../../daemon/vrrp-drivers.js';
 import { systemTimers } from '../../health/timer-port.js';
 import type { IpvsDriver } from '../../ipvs/driver.js';
 import { IpvsadmDriver } from '../../ipvs/drivers/ipvsadm.js';
@@ -42,6 +43,12 @@ export const runFlags: FlagSpec[] = [
     help: 'admin state directory (default: the lvsd block, else /var/lib/lvsd)',
   },
   {
+    name: 'addresses',
+    takesValue: true,
+    valueName: 'ip|memory',
+    help: 'where VRRP puts the VIPs: on the interfaces with ip (default), or only in lvsd (tests)',
+  },
+  {
     name: 'log-level',
     takesValue: true,
     valueName: 'LEVEL',
@@ -54,11 +61,14 @@ export const runFlags: FlagSpec[] = [
 const help = `Usage: lvsd run [-f FILE] [--ipvs ipvsadm|memory] [-i ID] [--log-level LEVEL]
 
 Runs lvsd in the foreground: probes every real server, keeps the IPVS table equal to what the
-configuration and health say, and logs every change as a JSON line on stdout.
+configuration and health say, runs the vrrp_instance blocks (VIPs move between the directors),
+and logs every change as a JSON line on stdout.
 
 Signals: SIGHUP reloads the configuration (a file that cannot run, or brings new problems,
-is rejected and the running configuration kept); SIGTERM or SIGINT stop lvsd and leave the IPVS
-table in place, so a restart adopts it without a single change.
+is rejected and the running configuration kept). SIGTERM or SIGINT stop lvsd: a MASTER hands
+its VIPs to the peer at once (a priority-0 advert) and the IPVS table is left in place, so a
+restart adopts it without a single change. SIGUSR2 stops lvsd for a restart: the VIPs stay and
+the peer is asked to wait up to 10 s for this director to come back (no failover at all).
 
 Options:
 ${flagHelp(runFlags)}
@@ -76,13 +86,17 @@ export function createDriver(name: string): IpvsDriver {
 /** The driver named on the command line, else in the lvsd block, else ipvsadm. */
 export function driverName(flag: string | undefined, file: string, configId: string): string {
   if (flag !== undefined) return flag;
-  const r = loadConfig(file, {
+  return peekConfig(file, configId)?.daemon.ipvsDriver ?? 'ipvsadm';
+}
+
+/** The configuration as it would load, before the daemon loads it for real (driver choice). */
+function peekConfig(file: string, configId: string): Config | undefined {
+  return loadConfig(file, {
     source: nodeSource(),
     host: nodeHost(),
     configId,
     hostname: hostname(),
-  });
-  return r.config?.daemon.ipvsDriver ?? 'ipvsadm';
+  }).config;
 }
 
 export const runCommand: Command = {
@@ -100,6 +114,9 @@ export const runCommand: Command = {
     const roSocket = absolute(stringFlag(args, 'ro-socket'), io.cwd);
     const stateDir = absolute(stringFlag(args, 'state-dir'), io.cwd);
     const driver = createDriver(driverName(stringFlag(args, 'ipvs'), file, configId));
+    const addresses = stringFlag(args, 'addresses') ?? 'ip';
+    if (addresses !== 'ip' && addresses !== 'memory')
+      throw new UsageError(`unknown --addresses '${addresses}'`, 'use --addresses ip or memory');
     const logger = createLogger({ level: stringFlag(args, 'log-level') ?? 'info' });
     const bus = new EventBus(systemClock, (err) => {
       logger.error({ err }, 'an event consumer failed');
@@ -125,7 +142,7 @@ export const runCommand: Command = {
       if (stopping) return;
       stopping = true;
       process.off('SIGHUP', onHup);
-      void daemon.stop(signal).finally(() => {
+      void daemon.stop(signal, signal === 'SIGUSR2').finally(() => {
         logger.flush();
         finish(exitCodes.ok);
       });
@@ -133,6 +150,7 @@ export const runCommand: Command = {
     process.on('SIGHUP', onHup);
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);
+    process.on('SIGUSR2', onStop);
     try {
       daemon = await Daemon.start({
         file,
@@ -145,6 +163,11 @@ export const runCommand: Command = {
         clock: systemClock,
         timers: systemTimers,
         version,
+        vrrp: systemVrrpDrivers({
+          addresses,
+          ipvs: driver.name,
+          ...(addresses === 'memory' ? { config: peekConfig(file, configId) } : {}),
+        }),
         ...(stateDir ? { stateDir } : {}),
         control: {
           ...(socket ? { adminPath: socket } : {}),
@@ -160,6 +183,7 @@ export const runCommand: Command = {
       process.off('SIGHUP', onHup);
       process.off('SIGTERM', onStop);
       process.off('SIGINT', onStop);
+      process.off('SIGUSR2', onStop);
       return startFailure(err, io);
     }
     for (const d of daemon.diagnostics) {
@@ -176,6 +200,8 @@ export function startFailure(err: unknown, io: Io): number {
     if (err.code === 'CONFIG_INVALID') return exitCodes.cannotRun;
     if (err.code.startsWith('IPVS')) return exitCodes.ipvsUnavailable;
     if (err.code === 'ADMIN_STATE_TOO_NEW') return exitCodes.cannotRun;
+    // VRRP cannot start (no address on the interface, a key file refused, socket in use).
+    if (err.code.startsWith('VRRP') || err.code.startsWith('TRANSPORT')) return exitCodes.cannotRun;
   }
   if (
     err instanceof Error &&
