@@ -131,7 +131,7 @@ export function buildVrrp(model: KeepalivedModel, ctx: VrrpContext): VrrpResult 
     const fast = vi.advertIntMs === undefined && ctx.lvsd?.timingProfile === 'fast';
     // Ruling 13: an omitted advert_int is keepalived's 1 s, unless the lvsd block asks for the
     // fast profile. lvsd's own adverts carry milliseconds, so the VRRPv2 rounding does not apply.
-    const version = vi.version ?? (fast ? 3 : 2);
+    const version = vi.version ?? model.globalDefs.vrrpVersion ?? (fast ? 3 : 2);
     let advertIntMs = vi.advertIntMs ?? (fast ? FAST_ADVERT_INT_MS : 1000);
     if (version === 2 && advertIntMs % 1000 !== 0) {
       const rounded = Math.max(1000, Math.round(advertIntMs / 1000) * 1000);

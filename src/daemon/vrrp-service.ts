@@ -113,6 +113,11 @@ function vipOf(a: VirtualAddress): VipAddress {
   };
 }
 
+/** What a reload compares: everything but source positions (a comment added above moves them). */
+function specOf(x: object): string {
+  return JSON.stringify(x, (k, v: unknown) => (k === 'at' ? undefined : v));
+}
+
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -248,7 +253,7 @@ export class VrrpService {
     const used = new Set(config.vrrpInstances.flatMap((c) => c.trackScripts.map((t) => t.name)));
     for (const [name, t] of [...this.scripts]) {
       const def = scriptDefs.get(name);
-      if (!used.has(name) || !def || JSON.stringify(def) !== JSON.stringify(t.config)) {
+      if (!used.has(name) || !def || specOf(def) !== specOf(t.config)) {
         await t.stop();
         this.scripts.delete(name);
       }
@@ -259,7 +264,7 @@ export class VrrpService {
     }
     for (const [name, inst] of [...this.instances]) {
       const next = wanted.get(name);
-      if (next && JSON.stringify(next) === inst.spec) continue;
+      if (next && specOf(next) === inst.spec) continue;
       // A changed instance restarts in place (it keeps its VIPs: no blip); a removed one hands
       // them over.
       await this.stopInstance(inst, next !== undefined);
@@ -327,7 +332,7 @@ export class VrrpService {
       key,
       d.senderId?.() ?? randomBytes(8).toString('hex'),
       tracks,
-      JSON.stringify(c),
+      specOf(c),
       this.opts.clock.wallMs(),
     );
     const transport: UdpTransportOptions =

@@ -79,6 +79,12 @@ export function readGlobalDefs(st: Statement, r: Reader, g: Mutable<GlobalDefs>)
         r.noArgs(s);
         g.vrrpStrict = true;
         break;
+      case 'vrrp_version': {
+        // The default `version` of every vrrp_instance (keepalived global_defs).
+        const v = r.uint(s, 2, 3);
+        if (v === 2 || v === 3) g.vrrpVersion = v;
+        break;
+      }
       case 'max_auto_priority':
         if (s.args.length === 0) g.maxAutoPriority = 99;
         else setIf(g, 'maxAutoPriority', r.int(s, -1, 99));

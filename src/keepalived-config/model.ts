@@ -27,6 +27,8 @@ export interface GlobalDefs extends Located {
   enableScriptSecurity: boolean;
   scriptUser?: { user: string; group?: string; at: SourcePosition };
   vrrpStrict: boolean;
+  /** `vrrp_version`: the default `version` of vrrp_instances. */
+  vrrpVersion?: 2 | 3;
   maxAutoPriority?: number;
   vrrpGarpMasterDelayMs?: number;
   vrrpGarpMasterRepeat?: number;
