@@ -35,6 +35,7 @@ const coreFiles = [
   'src/admin/codec.ts',
   'src/admin/resolve.ts',
   'src/admin/zone.ts',
+  'src/admin/replication.ts',
   'src/control/routes.ts',
   'src/control/errors.ts',
   'src/control/types.ts',

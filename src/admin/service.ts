@@ -12,6 +12,7 @@ import type { TimerPort } from '../health/timer-port.js';
 import { MaintScheduler, windowProblem } from './schedule.js';
 import {
   apply,
+  canonicalJson,
   drainOf,
   expire,
   liveDrains,
@@ -25,6 +26,7 @@ import {
   type MaintWindow,
   type OverrideEntry,
 } from './state.js';
+import { encodeState } from './codec.js';
 import type { AdminStore, LoadOutcome } from './store.js';
 
 export type AdminChange =
@@ -126,12 +128,18 @@ export class AdminService {
     });
   }
 
-  /** Folds in a peer's state (replication). */
-  mergeRemote(remote: AdminState): Promise<void> {
+  /**
+   * Folds in a peer's state (replication); resolves true when it changed anything. A state
+   * already known (the periodic resend) is neither saved nor reported.
+   */
+  mergeRemote(remote: AdminState): Promise<boolean> {
     return this.serial(async () => {
       const next = merge(this.current, remote);
+      if (canonicalJson(encodeState(next)) === canonicalJson(encodeState(this.current)))
+        return false;
       await this.commit(next);
       this.opts.onChange?.({ kind: 'merged' });
+      return true;
     });
   }
 

@@ -12,6 +12,7 @@ import type { HostFacts } from './host.js';
 import { ScriptPolicy } from './scripts.js';
 import type { Config, DaemonSettings } from './types.js';
 import { buildVirtualServers } from './virtual-servers.js';
+import { buildReplication } from './replication.js';
 import { buildVrrp, checkStaticAddresses } from './vrrp.js';
 
 export const defaultDaemonSettings: DaemonSettings = {
@@ -86,6 +87,7 @@ export function buildConfig(
       );
     }
   }
+  const replication = buildReplication(l, vrrp.instances, sink);
   const daemon: DaemonSettings = {
     controlSocket: l?.controlSocket ?? defaultDaemonSettings.controlSocket,
     controlSocketReadOnly: l?.controlSocketReadOnly ?? defaultDaemonSettings.controlSocketReadOnly,
@@ -97,6 +99,7 @@ export function buildConfig(
     timingProfile: l?.timingProfile ?? 'keepalived',
     ...(l?.keyFile ? { keyFile: l.keyFile } : {}),
     checkConcurrency: l?.checkConcurrency ?? defaultDaemonSettings.checkConcurrency,
+    ...(replication ? { replication } : {}),
     webhooks: (l?.webhooks ?? []).flatMap((w) =>
       w.url
         ? [

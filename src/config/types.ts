@@ -237,6 +237,12 @@ export interface DaemonSettings {
   readonly keyFile?: string;
   readonly checkConcurrency: number;
   readonly webhooks: readonly WebhookConfig[];
+  /** Admin-state replication to the other director; absent: not configured. */
+  readonly replication?: {
+    readonly peers: readonly string[];
+    readonly port: number;
+    readonly listen?: string;
+  };
 }
 
 export interface Config {

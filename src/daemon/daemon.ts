@@ -23,6 +23,8 @@ import { controlPortFor } from './control-port.js';
 import { HealthBook } from './health-book.js';
 import { probeFor, runTimeoutMs, type Probe } from './probes.js';
 import { Reconciler } from './reconciler.js';
+import { readKeyFile } from '../vrrp/drivers/key-file.js';
+import { Replicator } from './replication.js';
 import { VrrpService, type VrrpDrivers, type VrrpInstanceStatus } from './vrrp-service.js';
 
 export interface DaemonOptions {
@@ -68,6 +70,7 @@ export class Daemon {
   private admin: AdminService | undefined;
   private control: ControlServer | undefined;
   private vrrp: VrrpService | undefined;
+  private replicator: Replicator | undefined;
 
   private constructor(
     private readonly opts: DaemonOptions,
@@ -169,6 +172,7 @@ export class Daemon {
           ...(d.config.daemon.readGroup ? { readGroup: d.config.daemon.readGroup } : {}),
         });
       }
+      await d.startReplication();
       d.book.sync(d.config);
       await d.reconciler.start();
       d.syncChecks();
@@ -183,6 +187,7 @@ export class Daemon {
         });
     } catch (err) {
       await d.scheduler.stop().catch(() => undefined);
+      await d.replicator?.stop().catch(() => undefined);
       await d.control?.close().catch(() => undefined);
       await service.stop().catch(() => undefined);
       d.book.stop();
@@ -223,12 +228,13 @@ export class Daemon {
       );
       return { ok: false, problems: list };
     }
-    const before = new Map(this.config.virtualServers.map((v) => [v.name, JSON.stringify(v)]));
+    const before = { replication: this.config.daemon.replication };
+    const vsBefore = new Map(this.config.virtualServers.map((v) => [v.name, JSON.stringify(v)]));
     const after = new Map(next.config.virtualServers.map((v) => [v.name, JSON.stringify(v)]));
-    const added = [...after.keys()].filter((k) => !before.has(k));
-    const removed = [...before.keys()].filter((k) => !after.has(k));
+    const added = [...after.keys()].filter((k) => !vsBefore.has(k));
+    const removed = [...vsBefore.keys()].filter((k) => !after.has(k));
     const changed = [...after.keys()].filter(
-      (k) => before.has(k) && before.get(k) !== after.get(k),
+      (k) => vsBefore.has(k) && vsBefore.get(k) !== after.get(k),
     );
     this.loaded = next;
     this.config = next.config;
@@ -236,6 +242,8 @@ export class Daemon {
     this.syncChecks();
     this.reconciler.poke();
     this.reloadVrrp();
+    if (JSON.stringify(before.replication) !== JSON.stringify(this.config.daemon.replication))
+      void this.restartReplication();
     this.opts.bus.publish(
       'config.reloaded',
       'config',
@@ -261,6 +269,7 @@ export class Daemon {
     // API (no new drains), admin state, checks, IPVS.
     await this.vrrp?.stop(restarting);
     await this.control?.close();
+    await this.replicator?.stop();
     await this.admin?.stop();
     await this.scheduler.stop();
     this.book.stop();
@@ -324,7 +333,39 @@ export class Daemon {
     return vs.services.map(ipvsServiceKey);
   }
 
+  /** Ruling 11: only with a key_file (config leaves replication out without one). */
+  private async startReplication(): Promise<void> {
+    const settings = this.config.daemon.replication;
+    const keyFile = this.config.daemon.keyFile;
+    if (!settings || !keyFile || !this.admin) return;
+    const key = await readKeyFile(keyFile);
+    this.replicator = await Replicator.start({
+      settings,
+      keyBytes: key.bytes,
+      director: this.config.routerId,
+      admin: this.admin,
+      bus: this.opts.bus,
+      clock: this.opts.clock,
+      timers: this.opts.timers,
+    });
+  }
+
+  private async restartReplication(): Promise<void> {
+    const old = this.replicator;
+    this.replicator = undefined;
+    await old?.stop();
+    await this.startReplication().catch((err: unknown) => {
+      this.opts.bus.publish(
+        'admin.error',
+        'admin',
+        { kind: 'config' },
+        { what: 'replication', message: err instanceof Error ? err.message : String(err) },
+      );
+    });
+  }
+
   private onAdminChange(change: AdminChange): void {
+    if (change.kind !== 'merged') this.replicator?.changed();
     if (change.kind === 'command') {
       const r = change.result;
       if (!r.ok || !r.changed) return;

@@ -107,6 +107,11 @@ export function eventMessage(e: AnyEvent): string {
       const d = e.data;
       return `VRRP ${d.instance}: ${d.message}`;
     }
+    case 'admin.replication': {
+      const d = e.data;
+      const what = d.direction === 'sent' ? `to ${d.peer}` : `from ${d.peer}`;
+      return `admin state ${d.direction} ${what}${d.ok ? (d.changed ? ' (merged changes)' : '') : ` failed: ${d.detail}`}`;
+    }
     case 'vrrp.tracked': {
       const d = e.data;
       return `VRRP tracked ${d.kind} ${d.name}: ${d.ok ? 'OK' : 'FAILED'} (${d.detail})`;

@@ -197,7 +197,12 @@ export function buildLvsdBlock(
   r: Reader,
   into: Mutable<LvsdBlock> | undefined,
 ): LvsdBlock {
-  const b: Mutable<LvsdBlock> = into ?? { webhooks: [], servers: [], at: st.keyword.at };
+  const b: Mutable<LvsdBlock> = into ?? {
+    webhooks: [],
+    servers: [],
+    replicationPeers: [],
+    at: st.keyword.at,
+  };
   for (const s of r.body(st)) {
     switch (s.keyword.text) {
       case 'control_socket':
@@ -247,6 +252,18 @@ export function buildLvsdBlock(
         break;
       case 'max_body_bytes':
         setIf(b, 'maxBodyBytes', r.uint(s, 1, 1 << 30));
+        break;
+      case 'replication_peer': {
+        // One or more addresses per line; repeatable.
+        for (const a of s.args) b.replicationPeers.push({ address: a.text, at: a.at });
+        if (s.args.length === 0) r.word(s, 'ADDRESS');
+        break;
+      }
+      case 'replication_port':
+        setIf(b, 'replicationPort', r.uint(s, 1, 65535));
+        break;
+      case 'replication_listen':
+        setIf(b, 'replicationListen', r.word(s, 'ADDRESS'));
         break;
       case 'webhook': {
         const hook = buildWebhook(s, r);

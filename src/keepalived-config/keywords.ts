@@ -389,6 +389,9 @@ export const keywords: Record<BlockName, readonly string[]> = {
     'max_body_bytes',
     'webhook',
     'server',
+    'replication_peer',
+    'replication_port',
+    'replication_listen',
   ],
 };
 

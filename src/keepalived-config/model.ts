@@ -325,6 +325,10 @@ export interface LvsdBlock extends Located {
   maxBodyBytes?: number;
   webhooks: LvsdWebhook[];
   servers: LvsdServerOptions[];
+  /** Admin-state replication (docs/config.md): the other director(s), where to listen. */
+  replicationPeers: { address: string; at: SourcePosition }[];
+  replicationPort?: number;
+  replicationListen?: string;
 }
 
 export interface LvsdWebhook extends Located {

@@ -94,6 +94,14 @@ export interface EventPayloads {
   'admin.expired': { vs: string; rs: string };
   'admin.state_corrupt': { file: string; reason: string; keptAs: string };
   'admin.error': { what: string; message: string };
+  /** Admin state sent to / merged from the other director (failures are reported once). */
+  'admin.replication': {
+    peer: string;
+    direction: 'sent' | 'received';
+    ok: boolean;
+    changed: boolean;
+    detail: string;
+  };
   'daemon.started': { version: string; pid: number; driver: string };
   'daemon.stopping': { signal: string };
 }
