@@ -659,7 +659,7 @@ export class DirectorLab {
   async startPair(c1: PairConfig, c2: PairConfig, timeoutMs = 8_000): Promise<void> {
     await this.reset();
     await this.startDaemon('dir1', c1);
-    if (!(await this.waitHolder('dir1', timeoutMs)))
+    if (!(await this.waitHolder('dir1', timeoutMs, c1.frontOnly !== true)))
       throw new Error(`dir1 did not take VIP and DIP in ${timeoutMs} ms`);
     await this.startDaemon('dir2', c2);
     if (!(await this.waitState('dir2', 'BACKUP', timeoutMs)))
