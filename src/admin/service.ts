@@ -129,6 +129,36 @@ export class AdminService {
   }
 
   /**
+   * Makes the configuration's maintenance windows the live ones it declared: new ones are
+   * added, ones this director declared from an older configuration are cancelled. Windows an
+   * operator added, or the peer's configuration declared, are left alone.
+   */
+  async syncConfigWindows(
+    windows: readonly {
+      id: string;
+      vs: string;
+      rs: string;
+      cron: string;
+      durationMs: number;
+      timezone: string;
+      reason: string;
+    }[],
+  ): Promise<void> {
+    const wanted = new Set(windows.map((w) => w.id));
+    for (const w of windows)
+      if (!this.current.windows.get(w.id)?.window)
+        await this.run({ type: 'maint-add', ...w, by: 'config' });
+    for (const e of [...this.current.windows.values()])
+      if (
+        e.window &&
+        e.id.startsWith('cfg-') &&
+        e.version.director === this.opts.director &&
+        !wanted.has(e.id)
+      )
+        await this.run({ type: 'maint-cancel', id: e.id, by: 'config' });
+  }
+
+  /**
    * Folds in a peer's state (replication); resolves true when it changed anything. A state
    * already known (the periodic resend) is neither saved nor reported.
    */

@@ -105,6 +105,8 @@ export type AdminCommand =
     })
   | (Origin & {
       readonly type: 'maint-add';
+      /** A window declared in the configuration brings its own id (its content's hash). */
+      readonly id?: string;
       readonly vs: string;
       readonly rs: string;
       readonly cron: string;
@@ -196,8 +198,10 @@ export function apply(state: AdminState, command: AdminCommand, now: number): Tr
     case 'maint-add': {
       if (!(command.durationMs > 0) || !Number.isFinite(command.durationMs))
         return refuse(state, 'BAD_REQUEST', 'a maintenance window needs a positive duration');
+      if (command.id !== undefined && state.windows.get(command.id)?.window)
+        return { state, result: { ok: true, changed: false } };
       // Unique without randomness: no two changes share (counter, director).
-      const id = `${command.director}-${version.counter}`;
+      const id = command.id ?? `${command.director}-${version.counter}`;
       const window: MaintWindow = {
         id,
         vs: command.vs,

@@ -12,6 +12,7 @@ import type { HostFacts } from './host.js';
 import { ScriptPolicy } from './scripts.js';
 import type { Config, DaemonSettings } from './types.js';
 import { buildVirtualServers } from './virtual-servers.js';
+import { buildMaintenance } from './maintenance.js';
 import { buildReplication } from './replication.js';
 import { buildVrrp, checkStaticAddresses } from './vrrp.js';
 
@@ -23,6 +24,7 @@ export const defaultDaemonSettings: DaemonSettings = {
   timingProfile: 'keepalived',
   checkConcurrency: 256,
   webhooks: [],
+  maintenance: [],
 };
 
 export interface BuildOptions {
@@ -88,6 +90,7 @@ export function buildConfig(
     }
   }
   const replication = buildReplication(l, vrrp.instances, sink);
+  const maintenance = buildMaintenance(l, virtualServers, sink);
   const daemon: DaemonSettings = {
     controlSocket: l?.controlSocket ?? defaultDaemonSettings.controlSocket,
     controlSocketReadOnly: l?.controlSocketReadOnly ?? defaultDaemonSettings.controlSocketReadOnly,
@@ -100,6 +103,7 @@ export function buildConfig(
     ...(l?.keyFile ? { keyFile: l.keyFile } : {}),
     checkConcurrency: l?.checkConcurrency ?? defaultDaemonSettings.checkConcurrency,
     ...(replication ? { replication } : {}),
+    maintenance,
     webhooks: (l?.webhooks ?? []).flatMap((w) =>
       w.url
         ? [

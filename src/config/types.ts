@@ -237,6 +237,16 @@ export interface DaemonSettings {
   readonly keyFile?: string;
   readonly checkConcurrency: number;
   readonly webhooks: readonly WebhookConfig[];
+  /** Maintenance windows declared in the lvsd block (ids from their content). */
+  readonly maintenance: readonly {
+    readonly id: string;
+    readonly vs: string;
+    readonly rs: string;
+    readonly cron: string;
+    readonly durationMs: number;
+    readonly timezone: string;
+    readonly reason: string;
+  }[];
   /** Admin-state replication to the other director; absent: not configured. */
   readonly replication?: {
     readonly peers: readonly string[];

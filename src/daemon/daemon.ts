@@ -139,6 +139,7 @@ export class Daemon {
       },
     });
     d.admin = service;
+    await service.syncConfigWindows(d.config.daemon.maintenance);
     if (adminLoad.kind === 'corrupt') {
       opts.bus.publish(
         'admin.state_corrupt',
@@ -242,6 +243,14 @@ export class Daemon {
     this.syncChecks();
     this.reconciler.poke();
     this.reloadVrrp();
+    void this.admin?.syncConfigWindows(this.config.daemon.maintenance).catch((err: unknown) => {
+      this.opts.bus.publish(
+        'admin.error',
+        'admin',
+        { kind: 'config' },
+        { what: 'maintenance windows', message: err instanceof Error ? err.message : String(err) },
+      );
+    });
     if (JSON.stringify(before.replication) !== JSON.stringify(this.config.daemon.replication))
       void this.restartReplication();
     this.opts.bus.publish(

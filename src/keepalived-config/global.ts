@@ -2,7 +2,13 @@
 import { addressFamily } from './address.js';
 import { setIf } from './checkers.js';
 import { keywords } from './keywords.js';
-import type { GlobalDefs, LvsdBlock, LvsdServerOptions, LvsdWebhook } from './model.js';
+import type {
+  GlobalDefs,
+  LvsdBlock,
+  LvsdMaintenance,
+  LvsdServerOptions,
+  LvsdWebhook,
+} from './model.js';
 import type { SourcePosition } from './diagnostics.js';
 import type { Statement } from './tree.js';
 import type { Reader } from './values.js';
@@ -201,6 +207,7 @@ export function buildLvsdBlock(
     webhooks: [],
     servers: [],
     replicationPeers: [],
+    maintenance: [],
     at: st.keyword.at,
   };
   for (const s of r.body(st)) {
@@ -265,6 +272,11 @@ export function buildLvsdBlock(
       case 'replication_listen':
         setIf(b, 'replicationListen', r.word(s, 'ADDRESS'));
         break;
+      case 'maintenance': {
+        const m = buildMaintenance(s, r);
+        if (m) b.maintenance.push(m);
+        break;
+      }
       case 'webhook': {
         const hook = buildWebhook(s, r);
         if (hook) b.webhooks.push(hook);
@@ -293,6 +305,82 @@ function absolutePath(s: Statement, r: Reader): string | undefined {
     return undefined;
   }
   return v;
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90`, `90s`, `30m`, `2h`, `1h30m` → ms (as `lvsd maint --for`). */
+function durationMs(text: string): number | undefined {
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const re = /(\d+(?:\.\d+)?)([smhd])/gy;
+  let total = 0;
+  let end = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    total += Number(m[1]) * (DURATION_UNITS[m[2] ?? 's'] ?? 0);
+    end = re.lastIndex;
+  }
+  return end === text.length && total > 0 ? Math.round(total) : undefined;
+}
+
+function buildMaintenance(st: Statement, r: Reader): LvsdMaintenance | undefined {
+  const [vs, rs] = st.args;
+  if (!vs || !rs) {
+    r.sink.warning(
+      'lvsd-block',
+      'maintenance needs a virtual server and a real server, as in lvsd status',
+      st.keyword.at,
+      'e.g. maintenance tcp:198.18.0.10:80 198.18.1.11:80 { at "0 3 * * 0"; for 30m; timezone UTC }',
+    );
+    return undefined;
+  }
+  const m: Mutable<LvsdMaintenance> = {
+    virtualServer: vs.text,
+    realServer: rs.text,
+    at: st.keyword.at,
+  };
+  for (const s of r.body(st)) {
+    switch (s.keyword.text) {
+      case 'at':
+        setIf(m, 'cron', r.text(s));
+        break;
+      case 'for': {
+        const w = r.word(s, 'a duration');
+        if (w === undefined) break;
+        const d = durationMs(w);
+        if (d === undefined)
+          r.sink.warning(
+            'lvsd-block',
+            `'${w}' is not a duration`,
+            s.args[0]?.at,
+            'e.g. 90s, 30m, 2h, 1h30m',
+          );
+        else m.durationMs = d;
+        break;
+      }
+      case 'timezone':
+        setIf(m, 'timezone', r.word(s, 'an IANA time zone'));
+        break;
+      case 'reason':
+        setIf(m, 'reason', r.text(s));
+        break;
+      default:
+        r.sink.warning(
+          'lvsd-block',
+          `unknown keyword '${s.keyword.text}' in maintenance`,
+          s.keyword.at,
+          'maintenance takes at, for, timezone, reason',
+        );
+    }
+  }
+  if (m.cron === undefined || m.durationMs === undefined) {
+    r.sink.warning(
+      'lvsd-block',
+      `maintenance ${vs.text} ${rs.text} needs at CRON and for DURATION; it is not scheduled`,
+      st.keyword.at,
+    );
+    return undefined;
+  }
+  return m;
 }
 
 function buildWebhook(st: Statement, r: Reader): LvsdWebhook | undefined {

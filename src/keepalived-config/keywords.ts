@@ -392,6 +392,7 @@ export const keywords: Record<BlockName, readonly string[]> = {
     'replication_peer',
     'replication_port',
     'replication_listen',
+    'maintenance',
   ],
 };
 

@@ -329,6 +329,17 @@ export interface LvsdBlock extends Located {
   replicationPeers: { address: string; at: SourcePosition }[];
   replicationPort?: number;
   replicationListen?: string;
+  maintenance: LvsdMaintenance[];
+}
+
+/** `maintenance VS RS { at CRON; for DURATION; timezone ZONE; reason TEXT }` (lvsd block). */
+export interface LvsdMaintenance extends Located {
+  virtualServer: string;
+  realServer: string;
+  cron?: string;
+  durationMs?: number;
+  timezone?: string;
+  reason?: string;
 }
 
 export interface LvsdWebhook extends Located {
