@@ -146,5 +146,36 @@ describe.skipIf(!probe.ok)(
       expect(await lab.waitHolder('dir1', 1_000)).toBe(true);
       expect(await lab.reaches()).toBe('dir1');
     });
+
+    it('kill -9 of the daemon only (host up, VIP left on dir1): dir2 takes over, the client follows; the restarted dir1 preempts, one holder again', async () => {
+      await lab.startPair(D1, D2);
+      expect(await lab.reaches()).toBe('dir1');
+      const t = Date.now();
+      await lab.kill9('dir1');
+      expect(await lab.waitState('dir2', 'MASTER', TAKEOVER_MS)).toBe(true);
+      expect(await lab.reaches()).toBe('dir2');
+      expect(await lab.clientNeighbour()).toBe(MAC.dir2.front);
+      console.log(`kill -9: client outage ${lab.outage(t, 'dir1', 'dir2')?.toFixed(0)} ms`);
+      await lab.startDaemon('dir1', D1);
+      expect(await lab.waitHolder('dir1', 3_000)).toBe(true);
+      expect(await lab.reaches()).toBe('dir1');
+      expect(await lab.clientNeighbour()).toBe(MAC.dir1.front);
+    });
+
+    it('SIGUSR2 (stop for a restart) keeps the VIPs and the peer waits: no takeover, the client keeps reaching dir1', async () => {
+      await lab.startPair(D1, D2);
+      expect(await lab.reaches()).toBe('dir1');
+      const t = Date.now();
+      expect(await lab.stop('dir1', 'SIGUSR2')).toBe(0);
+      expect(await lab.holders(VIP)).toEqual(['dir1']);
+      await lab.startDaemon('dir1', D1);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await lab.holders(VIP)).toEqual(['dir1']);
+      expect(await lab.holders(DIP)).toEqual(['dir1']);
+      expect(await lab.states('dir2')).toEqual({ FRONT: 'BACKUP', BACK: 'BACKUP' });
+      const seen = new Set(lab.answersSince(t).map((a) => a.who));
+      expect([...seen]).toEqual(['dir1']);
+      expect(await lab.reaches()).toBe('dir1');
+    });
   },
 );
