@@ -151,6 +151,73 @@ describe('drain and undrain against a running daemon', () => {
     expect((await daemon).exitCode).toBe(0);
   }, 60_000);
 
+  it('status --watch follows the daemon: health down, a drain, recovery', async () => {
+    const file = path.join(dir, 'w.conf');
+    writeFileSync(
+      file,
+      `virtual_server 198.18.0.10 80 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n real_server 127.0.0.1 ${backend.port} {\n  weight 5\n  HTTP_GET {\n   url { path / }\n   delay_loop 0.2\n   connect_timeout 0.5\n  }\n }\n}\n`,
+    );
+    backend.setStatus(200);
+    const daemon = startDaemon(file);
+    await until(status, (s) => s.currentWeight === 5);
+    const watch = execa(
+      'node',
+      [
+        bin,
+        'status',
+        '--watch',
+        '--interval',
+        '200ms',
+        '--count',
+        '30',
+        '--json',
+        '--socket',
+        path.join(dir, 'lvsd-ro.sock'),
+      ],
+      { reject: false, timeout: 30_000 },
+    );
+    await new Promise((r) => setTimeout(r, 800));
+    backend.setStatus(503);
+    await until(status, (s) => s.currentWeight === 0);
+    backend.setStatus(200);
+    await until(status, (s) => s.currentWeight === 5);
+    const d = await execa(
+      'node',
+      [
+        bin,
+        'drain',
+        '198.18.0.10:80',
+        `127.0.0.1:${backend.port}`,
+        '--reason',
+        'watch me',
+        '--socket',
+        path.join(dir, 'lvsd.sock'),
+      ],
+      { reject: false },
+    );
+    expect(d.exitCode, d.stderr).toBe(0);
+    const w = await watch;
+    expect(w.exitCode, w.stderr).toBe(0);
+    const frames = w.stdout
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const j = JSON.parse(l) as { virtualServers: { realServers: RsStatus[] }[] };
+        const rs = j.virtualServers[0]?.realServers[0] as RsStatus & { health: { state: string } };
+        return `${rs.health.state}/${rs.admin.state}/${rs.currentWeight ?? '-'}`;
+      });
+    expect(frames).toHaveLength(30);
+    // In order: healthy, then down at weight 0, up again, then drained at weight 0 (a frame
+    // may fall between a health change and the table change that follows it).
+    const want = ['up/active/5', 'down/active/0', 'up/active/5', 'up/drain/0'];
+    let next = 0;
+    for (const f of frames) if (f === want[next]) next += 1;
+    expect(next, frames.join(' ')).toBe(want.length);
+    expect(frames.at(-1)).toBe('up/drain/0');
+    daemon.kill('SIGTERM');
+    expect((await daemon).exitCode).toBe(0);
+  }, 60_000);
+
   it('lvsd status says plainly when lvsd is not running', async () => {
     const r = await execa('node', [bin, 'status', '--socket', path.join(dir, 'none.sock')], {
       reject: false,
