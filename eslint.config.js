@@ -53,6 +53,17 @@ const coreFiles = [
   'src/ipvs/apply.ts',
   'src/ipvs/guard.ts',
   'src/ipvs/verify.ts',
+  'src/vrrp/advert-socket.ts',
+  'src/hooks/fifo-line.ts',
+  'src/hooks/hook-queue.ts',
+  'src/hooks/notify-plan.ts',
+  'src/hooks/sync-group-state.ts',
+  'src/webhooks/backoff.ts',
+  'src/webhooks/bounded-queue.ts',
+  'src/webhooks/flap-detector.ts',
+  'src/webhooks/alert-batch.ts',
+  'src/webhooks/delivery.ts',
+  'src/webhooks/signature.ts',
 ];
 /** Shell files inside otherwise-pure folders (they implement a port). */
 const coreExceptions = ['src/keepalived-config/node-source.ts', 'src/config/node-host.ts'];

@@ -13,6 +13,7 @@ import { ScriptPolicy } from './scripts.js';
 import type { Config, DaemonSettings } from './types.js';
 import { buildVirtualServers } from './virtual-servers.js';
 import { buildMaintenance } from './maintenance.js';
+import { buildNotifyFifos } from './notify-fifos.js';
 import { buildReplication } from './replication.js';
 import { buildVrrp, checkStaticAddresses } from './vrrp.js';
 
@@ -139,6 +140,7 @@ export function buildConfig(
         }
       : {}),
     daemon,
+    notifyFifos: buildNotifyFifos(g, scripts),
     differences: [...differences],
   });
 }

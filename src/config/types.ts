@@ -225,6 +225,19 @@ export interface WebhookConfig {
   readonly events: readonly string[];
 }
 
+export interface NotifyFifo {
+  readonly path: string;
+  /** The `_script` reader, resolved like every script (user, security); argv without the path. */
+  readonly script?: Script;
+}
+
+/** keepalived's notify_fifo (all events), vrrp_notify_fifo, lvs_notify_fifo. */
+export interface NotifyFifos {
+  readonly all?: NotifyFifo;
+  readonly vrrp?: NotifyFifo;
+  readonly lvs?: NotifyFifo;
+}
+
 export interface DaemonSettings {
   readonly controlSocket: string;
   readonly controlSocketReadOnly: string;
@@ -272,6 +285,7 @@ export interface Config {
     readonly maxlen?: number;
   };
   readonly daemon: DaemonSettings;
+  readonly notifyFifos: NotifyFifos;
   /** Where lvsd deliberately acts unlike keepalived for this file (shown by --dump). */
   readonly differences: readonly string[];
 }

@@ -23,6 +23,9 @@ import { controlPortFor } from './control-port.js';
 import { HealthBook } from './health-book.js';
 import { probeFor, runTimeoutMs, type Probe } from './probes.js';
 import { Reconciler } from './reconciler.js';
+import type { ObserverLog } from '../hooks/log-port.js';
+import { startObservers, type Observers } from '../observe/index.js';
+import type { ControlPort } from '../control/types.js';
 import { readKeyFile } from '../vrrp/drivers/key-file.js';
 import { Replicator } from './replication.js';
 import { VrrpService, type VrrpDrivers, type VrrpInstanceStatus } from './vrrp-service.js';
@@ -48,6 +51,11 @@ export interface DaemonOptions {
   readonly vrrp?: VrrpDrivers;
   /** How long a backup waits for a master that said it restarts (ruling 14). */
   readonly restartGraceMs?: number;
+  /**
+   * Notify scripts and FIFOs, webhooks and /metrics (src/observe), logging to `log`; absent:
+   * none of them (tests that do not test them, plan).
+   */
+  readonly observe?: { readonly log: ObserverLog };
 }
 
 export type ReloadResult =
@@ -71,6 +79,7 @@ export class Daemon {
   private control: ControlServer | undefined;
   private vrrp: VrrpService | undefined;
   private replicator: Replicator | undefined;
+  private observers: Observers | undefined;
 
   private constructor(
     private readonly opts: DaemonOptions,
@@ -157,16 +166,17 @@ export class Daemon {
     }
     try {
       // The control sockets first: if another lvsd holds them, fail before touching IPVS.
+      const port = controlPortFor(d, service, {
+        id: d.config.routerId,
+        version: opts.version ?? 'dev',
+        configFile: opts.file,
+        driver: opts.driver.name,
+        startedAt: opts.clock.wallMs(),
+      });
       if (opts.control !== false) {
         const c = opts.control ?? {};
         d.control = await ControlServer.start({
-          port: controlPortFor(d, service, {
-            id: d.config.routerId,
-            version: opts.version ?? 'dev',
-            configFile: opts.file,
-            driver: opts.driver.name,
-            startedAt: opts.clock.wallMs(),
-          }),
+          port,
           adminPath: c.adminPath ?? d.config.daemon.controlSocket,
           roPath: c.roPath ?? d.config.daemon.controlSocketReadOnly,
           ...(d.config.daemon.controlGroup ? { adminGroup: d.config.daemon.controlGroup } : {}),
@@ -174,6 +184,8 @@ export class Daemon {
         });
       }
       await d.startReplication();
+      // Observers before the subsystems start: VRRP's first transitions run notify scripts.
+      if (opts.observe) d.observers = await d.startObserving(opts.observe.log, port);
       d.book.sync(d.config);
       await d.reconciler.start();
       d.syncChecks();
@@ -189,6 +201,7 @@ export class Daemon {
     } catch (err) {
       await d.scheduler.stop().catch(() => undefined);
       await d.replicator?.stop().catch(() => undefined);
+      await d.observers?.stop().catch(() => undefined);
       await d.control?.close().catch(() => undefined);
       await service.stop().catch(() => undefined);
       d.book.stop();
@@ -243,6 +256,7 @@ export class Daemon {
     this.syncChecks();
     this.reconciler.poke();
     this.reloadVrrp();
+    void this.observers?.reload(this.config, this.config.notifyFifos);
     void this.admin?.syncConfigWindows(this.config.daemon.maintenance).catch((err: unknown) => {
       this.opts.bus.publish(
         'admin.error',
@@ -284,6 +298,8 @@ export class Daemon {
     this.book.stop();
     await this.reconciler.settle();
     await this.reconciler.stop();
+    // Last: the STOP notifies of the instances above run in this drain.
+    await this.observers?.stop();
   }
 
   /** Waits until pending table changes are applied (tests, plan). */
@@ -340,6 +356,20 @@ export class Daemon {
     const vs = this.config.virtualServers.find((v) => v.name === vsName);
     if (!vs) return [];
     return vs.services.map(ipvsServiceKey);
+  }
+
+  private startObserving(log: ObserverLog, port: ControlPort): Promise<Observers> {
+    return startObservers({
+      bus: this.opts.bus,
+      config: this.config,
+      log,
+      clock: this.opts.clock,
+      fifos: this.config.notifyFifos,
+      snapshot: {
+        virtualServers: async () => (await port.status()).virtualServers,
+        vrrpInstances: () => this.vrrpStatus(),
+      },
+    });
   }
 
   /** Ruling 11: only with a key_file (config leaves replication out without one). */

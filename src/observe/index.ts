@@ -17,7 +17,6 @@ import { WebhookService } from '../webhooks/webhook-service.js';
 
 export type { NotifyFifoSettings } from '../hooks/notify-service.js';
 export type { ObserverSnapshot } from '../metrics/snapshot.js';
-export { fifoSettings } from './fifo-settings.js';
 
 export interface ObserversOptions {
   readonly bus: EventBus;
@@ -25,7 +24,7 @@ export interface ObserversOptions {
   readonly log: ObserverLog;
   readonly clock: Clock;
   readonly snapshot?: ObserverSnapshot;
-  /** keepalived's notify_fifo / vrrp_notify_fifo / lvs_notify_fifo (see fifoSettings). */
+  /** keepalived's notify_fifo / vrrp_notify_fifo / lvs_notify_fifo (Config.notifyFifos). */
   readonly fifos?: NotifyFifoSettings;
 }
 

@@ -163,6 +163,7 @@ export const runCommand: Command = {
         clock: systemClock,
         timers: systemTimers,
         version,
+        observe: { log: logger },
         vrrp: systemVrrpDrivers({
           addresses,
           ipvs: driver.name,
