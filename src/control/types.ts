@@ -94,6 +94,8 @@ export interface StatusSnapshot {
   readonly at: number;
   readonly virtualServers: readonly VirtualServerStatus[];
   readonly vrrp: readonly VrrpStatus[];
+  /** Datagrams on the advert port that no instance took (malformed, a VRID not here), by reason. */
+  readonly vrrpUnrouted?: Readonly<Record<string, number>>;
 }
 
 export type ReloadOutcome =

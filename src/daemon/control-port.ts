@@ -101,6 +101,7 @@ export function controlPortFor(
           };
         }),
         vrrp: vrrpView(daemon),
+        vrrpUnrouted: daemon.vrrpUnrouted(),
       };
     },
     reload: () => daemon.reload(),

@@ -316,6 +316,11 @@ export class Daemon {
     return this.vrrp?.status() ?? [];
   }
 
+  /** Advert-port datagrams no instance took, by reason. */
+  vrrpUnrouted(): Readonly<Record<string, number>> {
+    return this.vrrp?.unroutedDrops() ?? {};
+  }
+
   private reloadVrrp(): void {
     const drivers = this.opts.vrrp;
     if (!drivers) return;

@@ -15,7 +15,12 @@ import type { TimerHandle, TimerPort } from '../health/timer-port.js';
 import type { Clock } from '../lib/clock.js';
 import { LvsdError } from '../lib/errors.js';
 import type { EventBus } from '../lib/events.js';
-import { AdvertSockets, type AdvertLink, type OpenTransport } from '../vrrp/advert-socket.js';
+import {
+  AdvertSockets,
+  type AdvertLink,
+  type OpenTransport,
+  type UnroutedReason,
+} from '../vrrp/advert-socket.js';
 import {
   garpSchedule,
   startAnnouncements,
@@ -37,7 +42,8 @@ import { ScriptTracker, type ScriptRunner } from '../vrrp/script-tracker.js';
 import { syncGroupForces, type Member } from '../vrrp/sync-group.js';
 import { effectivePriority, type TrackedItem } from '../vrrp/tracking.js';
 import { encodeAdvert, type MacKey } from '../vrrp/wire/advert.js';
-import { countDrop, nonZeroDrops, type DropReason } from '../vrrp/wire/counters.js';
+import type { DropReason } from '../vrrp/wire/counters.js';
+import { DropReporter } from '../vrrp/drop-reporter.js';
 import { keyFromAuthPass, type WireKey } from '../vrrp/wire/keys.js';
 import { initialReceiver, receiveAdvert, type ReceiverState } from '../vrrp/wire/receive.js';
 
@@ -97,7 +103,6 @@ export interface VrrpInstanceStatus {
   readonly tracking: readonly VrrpTrackedStatus[];
 }
 
-const DROP_REPORT_MS = 10_000;
 const VALID_SCOPES = new Set(['global', 'site', 'link', 'host', 'nowhere']);
 
 function vipOf(a: VirtualAddress): VipAddress {
@@ -142,9 +147,7 @@ class Instance {
   lastTrack: { priority: number; fault: boolean } | undefined;
   readonly sends = new Set<Promise<void>>();
   readonly announcements = new Set<AnnouncementRun>();
-  pendingDrops = new Map<DropReason, { count: number; from: string }>();
-  dropTimer: TimerHandle;
-  lastDropReport = -Infinity;
+  drops!: DropReporter<DropReason>;
 
   constructor(
     readonly config: VrrpInstanceConfig,
@@ -165,6 +168,8 @@ export class VrrpService {
   private readonly scripts = new Map<string, ScriptTracker>();
   private readonly links = new Map<string, boolean>();
   private readonly sockets: AdvertSockets;
+  /** Datagrams no instance here took (garbage, a VRID not configured here). */
+  private readonly unrouted: DropReporter<UnroutedReason>;
   private linkTimer: TimerHandle;
   private syncWork: Promise<void> = Promise.resolve();
   private syncRole: SyncRole | 'none' | undefined;
@@ -175,8 +180,13 @@ export class VrrpService {
     private readonly opts: VrrpServiceOptions,
   ) {
     this.config = config;
-    this.sockets = new AdvertSockets(opts.drivers.openTransport, (reason, from) => {
-      opts.bus.publish('vrrp.dropped', 'vrrp', { kind: 'network' }, { reason, from, count: 1 });
+    this.unrouted = new DropReporter(opts.bus, opts.clock, opts.timers, undefined);
+    this.sockets = new AdvertSockets(opts.drivers.openTransport, (reason, from, socket) => {
+      // A multicast socket hears every interface's segment: count a datagram once, on the
+      // socket of the interface its sender is on.
+      if (socket.mode === 'multicast' && !opts.drivers.links.onLink(socket.interfaceName, from))
+        return;
+      this.unrouted.count(reason, from);
     });
   }
 
@@ -197,6 +207,11 @@ export class VrrpService {
     return !this.stopped;
   }
 
+  /** Datagrams no instance took, by reason, since start. */
+  unroutedDrops(): Partial<Record<UnroutedReason, number>> {
+    return this.unrouted.totalsObject();
+  }
+
   status(): VrrpInstanceStatus[] {
     return [...this.instances.values()].map((i) => {
       const st = i.runner.state;
@@ -210,7 +225,7 @@ export class VrrpService {
         advertIntMs: i.config.advertIntMs,
         since: i.since,
         adverts: { sent: i.sent, sendErrors: i.sendErrors, received: i.received },
-        dropped: nonZeroDrops(i.receiver.drops),
+        dropped: i.drops.totalsObject(),
         tracking: i.tracks.map((t) => ({
           kind: t.kind,
           name: t.name,
@@ -235,8 +250,11 @@ export class VrrpService {
     this.stopped = true;
     this.opts.timers.clearTimeout(this.linkTimer);
     this.linkTimer = undefined;
-    for (const inst of [...this.instances.values()]) await this.stopInstance(inst, restarting);
+    // All at once: every instance's priority-0 advert leaves before any VIP is removed, so
+    // the peer's sync group never sees one member stopping and another still advertising.
+    await Promise.all([...this.instances.values()].map((i) => this.stopInstance(i, restarting)));
     this.instances.clear();
+    this.unrouted.stop();
     for (const t of this.scripts.values()) await t.stop();
     this.scripts.clear();
     if (!restarting) this.switchSync('none', 'stop');
@@ -262,14 +280,16 @@ export class VrrpService {
       const def = scriptDefs.get(name);
       if (def && !this.scripts.has(name)) this.startScript(def);
     }
+    const leaving: Promise<void>[] = [];
     for (const [name, inst] of [...this.instances]) {
       const next = wanted.get(name);
       if (next && specOf(next) === inst.spec) continue;
       // A changed instance restarts in place (it keeps its VIPs: no blip); a removed one hands
-      // them over.
-      await this.stopInstance(inst, next !== undefined);
+      // them over. All together, as on a stop.
+      leaving.push(this.stopInstance(inst, next !== undefined));
       this.instances.delete(name);
     }
+    await Promise.all(leaving);
     const fresh: Instance[] = [];
     for (const c of config.vrrpInstances) {
       if (this.instances.has(c.name)) continue;
@@ -335,6 +355,7 @@ export class VrrpService {
       specOf(c),
       this.opts.clock.wallMs(),
     );
+    inst.drops = new DropReporter(this.opts.bus, this.opts.clock, this.opts.timers, c.name);
     const transport: UdpTransportOptions =
       c.unicastPeers.length > 0
         ? { mode: 'unicast', sourceAddress: primary, peers: c.unicastPeers }
@@ -450,11 +471,7 @@ export class VrrpService {
       c.interface !== undefined &&
       !this.opts.drivers.links.onLink(c.interface, from)
     ) {
-      inst.receiver = {
-        ...inst.receiver,
-        drops: countDrop(inst.receiver.drops, 'unknown-source'),
-      };
-      this.reportDrop(inst, 'unknown-source', from);
+      inst.drops.count('unknown-source', from);
       return;
     }
     const r = receiveAdvert(
@@ -476,40 +493,7 @@ export class VrrpService {
       return;
     }
     if (r.reason === 'own') return;
-    this.reportDrop(inst, r.reason, from);
-  }
-
-  /**
-   * Drops are counted always (status, metrics) and published at most once per 10 s per
-   * instance, so a flood of forged packets cannot flood the logs.
-   */
-  private reportDrop(inst: Instance, reason: DropReason, from: string): void {
-    const p = inst.pendingDrops.get(reason);
-    if (p) p.count += 1;
-    else inst.pendingDrops.set(reason, { count: 1, from });
-    const now = this.opts.clock.monotonicMs();
-    if (now - inst.lastDropReport >= DROP_REPORT_MS) this.flushDrops(inst);
-    else if (inst.dropTimer === undefined)
-      inst.dropTimer = this.opts.timers.setTimeout(
-        () => {
-          inst.dropTimer = undefined;
-          this.flushDrops(inst);
-        },
-        DROP_REPORT_MS - (now - inst.lastDropReport),
-      );
-  }
-
-  private flushDrops(inst: Instance): void {
-    inst.lastDropReport = this.opts.clock.monotonicMs();
-    const c = inst.config;
-    for (const [reason, d] of inst.pendingDrops)
-      this.opts.bus.publish(
-        'vrrp.dropped',
-        c.name,
-        { kind: 'network' },
-        { instance: c.name, reason, from: d.from, count: d.count },
-      );
-    inst.pendingDrops = new Map();
+    inst.drops.count(r.reason, from);
   }
 
   private onTransition(inst: Instance, to: VrrpState): void {
@@ -669,9 +653,7 @@ export class VrrpService {
     await Promise.all([...inst.sends]);
     for (const run of inst.announcements) run.cancel();
     inst.announcements.clear();
-    this.opts.timers.clearTimeout(inst.dropTimer);
-    inst.dropTimer = undefined;
-    if (inst.pendingDrops.size > 0) this.flushDrops(inst);
+    inst.drops.stop();
     await inst.link?.detach();
     inst.link = undefined;
   }

@@ -48,7 +48,11 @@ export class AdvertSockets {
 
   constructor(
     private readonly open: OpenTransport,
-    private readonly onUnrouted: (reason: UnroutedReason, from: string) => void,
+    private readonly onUnrouted: (
+      reason: UnroutedReason,
+      from: string,
+      socket: UdpTransportOptions,
+    ) => void,
   ) {}
 
   /** Routes adverts for `vrid` on this endpoint to `handler`; rejects if the socket cannot open. */
@@ -66,9 +70,9 @@ export class AdvertSockets {
           const header = peekHeader(buf);
           const route = header === null ? undefined : routes.get(header.vrid);
           if (route) route(buf, from);
-          else if (header === null) this.onUnrouted('malformed', from.address);
+          else if (header === null) this.onUnrouted('malformed', from.address, options);
           else if (!this.routedElsewhere(key, header.vrid))
-            this.onUnrouted('wrong-vrid', from.address);
+            this.onUnrouted('wrong-vrid', from.address, options);
         });
         return { transport, routes };
       });

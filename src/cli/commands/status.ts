@@ -104,16 +104,29 @@ export function renderStatus(s: StatusSnapshot): string {
   out.push('');
   if (s.vrrp.length === 0) out.push('VRRP: no instances');
   else {
-    const rows = [['VRRP INSTANCE', 'STATE', 'PRIORITY', 'MASTER']];
-    for (const v of s.vrrp)
+    const rows = [['VRRP INSTANCE', 'STATE', 'PRIORITY', 'MASTER', 'SINCE', 'DROPPED']];
+    for (const v of s.vrrp) {
+      const dropped = Object.entries(v.dropped ?? {});
       rows.push([
         v.name,
         v.state ?? 'n/a',
-        v.priority === null ? 'n/a' : String(v.priority),
+        v.priority === null
+          ? 'n/a'
+          : v.configuredPriority !== undefined && v.configuredPriority !== v.priority
+            ? `${v.priority} (configured ${v.configuredPriority})`
+            : String(v.priority),
         v.master ?? 'n/a',
+        v.since === undefined ? '-' : formatDuration(Math.max(0, s.at - v.since)),
+        dropped.length === 0 ? '0' : dropped.map(([r, n]) => `${r} ${n}`).join(', '),
       ]);
+    }
     out.push(table(rows));
   }
+  const unrouted = Object.entries(s.vrrpUnrouted ?? {});
+  if (unrouted.length > 0)
+    out.push(
+      `advert datagrams no instance took: ${unrouted.map(([r, n]) => `${r} ${n}`).join(', ')}`,
+    );
   return `${out.join('\n')}\n`;
 }
 

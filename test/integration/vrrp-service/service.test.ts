@@ -264,6 +264,27 @@ describe('VRRP service: two directors', () => {
     expect([d2.state('FRONT'), d2.state('BACK')]).toEqual(['BACKUP', 'BACKUP']);
   });
 
+  it('a clean stop of a sync-group master: the backup takes both at once, no flap', async () => {
+    const [d1, d2] = await pair({ priority: 150, back: true }, { priority: 100, back: true });
+    // Slow address removal on the master, as `ip addr del` is: the adverts must not wait for it.
+    const remove = d1.vips.remove.bind(d1.vips);
+    d1.vips.remove = async (v) => {
+      await lab.timers.sleep(60);
+      return remove(v);
+    };
+    const before = d2.transitions().length;
+    const stopping = d1.service?.stop(false);
+    await lab.timers.advance(300);
+    await stopping;
+    expect([d2.state('FRONT'), d2.state('BACK')]).toEqual(['MASTER', 'MASTER']);
+    expect(
+      d2
+        .transitions()
+        .slice(before)
+        .filter((t) => t.includes(':backup:')),
+    ).toEqual([]);
+  });
+
   it('a failing tracked script lowers the priority by its weight: the peer preempts', async () => {
     const script = `vrrp_script chk {\n  script "/bin/true"\n  interval 0.1\n  fall 2\n  rise 1\n  weight -60\n}`;
     const [d1, d2] = await pair(
@@ -359,6 +380,24 @@ describe('VRRP service: forged and replayed adverts', () => {
     // Reported, but aggregated: not one event per packet.
     const reports = d2.events.filter((e) => e.name === 'vrrp.dropped');
     expect(reports.length).toBeLessThan(10);
+    await rogue.close();
+  });
+
+  it('garbage and unknown VRIDs are counted once and reported aggregated', async () => {
+    const [, d2] = await pair({ priority: 150 }, { priority: 100 });
+    const rogue = lab.net.attach({ address: '198.18.0.66', segment: 'eth0', mode: 'multicast' });
+    for (let i = 0; i < 60; i++) {
+      await rogue.send(Buffer.from('not an advert at all'));
+      await lab.timers.advance(10);
+    }
+    expect(d2.service?.unroutedDrops()).toEqual({ malformed: 60 });
+    // The first at once, the rest in one report 10 s later.
+    await lab.timers.advance(10_000);
+    const reports = d2.events.filter((e) => e.name === 'vrrp.dropped' && e.subject === 'vrrp');
+    expect(reports.length).toBeLessThanOrEqual(2);
+    expect(reports.reduce((n, e) => n + (e.name === 'vrrp.dropped' ? e.data.count : 0), 0)).toBe(
+      60,
+    );
     await rogue.close();
   });
 
