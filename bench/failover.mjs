@@ -2,16 +2,21 @@
 // bench/failover — client-observed failover outage of keepalived and lvsd, same topology, one
 // invocation (issue 5).
 //
-//   sudo node bench/failover.mjs [--runs 10] [--adverts 1,0.1] [--scenarios crash,stop]
-//                                [--no-defaults] [--prefix lvb] [--max-minutes 90] [--no-build]
+//   sudo node bench/failover.mjs [--lab shared|native] [--runs 10] [--adverts 1,0.1]
+//        [--scenarios crash,stop] [--no-defaults] [--prefix lvb] [--max-minutes 90] [--no-build]
 //
-// NEEDS ../shared: this drives the shared lab's `failover-bench` (../shared/lab, or LAB_DIR),
-// which builds the NAT pair in network namespaces (client, dir1, dir2, rs1, rs2; 198.18.0.0/15
-// only), runs a UDP prober in the client every 10 ms against the VIP and measures what the
-// client sees. keepalived runs through the lab's own adapter, lvsd through
-// bench/failover/lvsd-adapter.sh (the same keepalived.conf templates plus an lvsd block).
-// Without ../shared/lab the bench stops with a message; the e2e tests
-// (test/integration/failover) have their own harness and do not need it.
+// Two ways to build the same topology (the NAT pair in network namespaces: client, dir1, dir2,
+// rs1, rs2; 198.18.0.0/15 only; a UDP prober in the client every 10 ms against the VIP):
+//   --lab shared  (the default when ../shared/lab exists; NEEDS ../shared, or LAB_DIR): drives
+//                 the shared lab's `failover-bench`, which measured the keepalived reference
+//                 figures; keepalived runs through the lab's own adapter, lvsd through
+//                 bench/failover/lvsd-adapter.sh (the same keepalived.conf templates plus an
+//                 lvsd block). Its extra columns (event → VIP added, notify) are printed too.
+//   --lab native  (the default without ../shared): the repository's own harness,
+//                 test/helpers/director-lab.ts (the one the e2e tests use), driven by
+//                 bench/failover/native.ts (bundled with esbuild at start); the same
+//                 scenarios, phase jitter and outage definition; keepalived and lvsd get the
+//                 same generated config (lvsd's adds its lvsd block with a key file).
 //
 // For each advert interval (default 1 s, VRRPv2, and 0.1 s, VRRPv3) and each scenario
 // (default: crash = SIGSTOP + both links down + SIGKILL of the master's process group, then a
@@ -21,7 +26,7 @@
 // / p90 / max per row), the lvsd/keepalived ratios per row, and the issue's goals.
 // Root only. Writes /tmp/lab-scratch/PREFIX/… (the combined rows: failover-TIME.tsv there).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,6 +36,7 @@ const BENCH = join(LAB_DIR, 'failover-bench');
 const ADAPTER = join(ROOT, 'bench', 'failover', 'lvsd-adapter.sh');
 
 const opt = {
+  lab: existsSync(BENCH) ? 'shared' : 'native',
   runs: '10',
   adverts: '1,0.1',
   scenarios: 'crash,stop',
@@ -85,10 +91,14 @@ if (process.getuid?.() !== 0) {
   console.error('bench/failover: needs root (network namespaces)');
   process.exit(1);
 }
-if (!existsSync(BENCH)) {
+if (!['shared', 'native'].includes(opt.lab)) {
+  console.error('bench/failover: --lab shared | native');
+  process.exit(2);
+}
+if (opt.lab === 'shared' && !existsSync(BENCH)) {
   console.error(
     `bench/failover: needs the shared lab (../shared/lab/failover-bench, or LAB_DIR): ${BENCH} is missing.\n` +
-      'It measures keepalived and lvsd through that lab; the e2e tests in test/integration/failover do not need it.',
+      'Use --lab native to measure on the repository harness (test/helpers/director-lab.ts) instead.',
   );
   process.exit(1);
 }
@@ -121,23 +131,67 @@ function bench(label, adapter, advert, list, env = {}) {
     `\n=== bench/failover: ${label}, advert ${advert} s: failover-bench ${args.join(' ')}`,
   );
   const r = spawnSync(BENCH, args, {
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // Its own per-run tables go to stderr with its log; the combined report is on stdout.
+    stdio: ['ignore', 2, 2],
     env: { ...process.env, LAB_PREFIX: opt.prefix, LVSD_ROOT: ROOT, ...env },
     timeout: budgetMs + 600_000,
   });
   if (r.status !== 0) console.error(`bench/failover: ${label} ${advert} s ended with ${r.status}`);
 }
 
-for (const advert of adverts) {
-  bench('keepalived', 'keepalived', advert, scenarios);
-  bench('lvsd', ADAPTER, advert, scenarios);
+const rows = [];
+if (opt.lab === 'shared') {
+  for (const advert of adverts) {
+    bench('keepalived', 'keepalived', advert, scenarios);
+    bench('lvsd', ADAPTER, advert, scenarios);
+  }
+  if (opt.defaults)
+    bench('lvsd defaults (timing fast)', ADAPTER, '0.08', ['crash'], { LVSD_DEFAULTS: '1' });
+  readRows();
+} else {
+  const { build } = await import('esbuild');
+  const bundle = join(ROOT, 'node_modules', '.cache', 'lvsd-bench', 'native.mjs');
+  await build({
+    entryPoints: [join(ROOT, 'bench', 'failover', 'native.ts')],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  const { runNative } = await import(bundle);
+  const ka = spawnSync('keepalived', ['--version'], { encoding: 'utf8' });
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  console.error(
+    `=== bench/failover --lab native: runs ${runs}, adverts ${adverts.join(', ')} s, ${scenarios.join(', ')}`,
+  );
+  rows.push(
+    ...(await runNative({
+      runs,
+      adverts,
+      scenarios,
+      defaults: opt.defaults,
+      keepalivedVersion: `${(ka.stderr || ka.stdout).split('\n')[0] ?? 'keepalived'}`.trim(),
+      lvsdVersion: `lvsd ${pkg.version}`,
+      deadline: started + budgetMs,
+      log: (l) => console.error(`${new Date().toISOString().slice(11, 19)} ${l}`),
+    })),
+  );
+  writeFileSync(
+    out,
+    [
+      'daemon\tscenario\tadvert_s\tphase\trun\toutage_ms\tvip_on',
+      ...rows.map((r) =>
+        [r.daemon, r.scenario, r.advert_s, r.phase, r.run, r.outage_ms, r.vip_on].join('\t'),
+      ),
+    ].join('\n') + '\n',
+  );
 }
-if (opt.defaults)
-  bench('lvsd defaults (timing fast)', ADAPTER, '0.08', ['crash'], { LVSD_DEFAULTS: '1' });
 
 // --- report
-const rows = [];
-{
+function readRows() {
   let head = null;
   for (const line of existsSync(out) ? readFileSync(out, 'utf8').split('\n') : []) {
     if (!line) continue;
@@ -168,11 +222,38 @@ const isLvsd = (r) => r.daemon.startsWith('lvsd') && !r.daemon.includes('timing 
 const isKa = (r) => r.daemon.startsWith('Keepalived') || r.daemon.startsWith('keepalived');
 
 console.log('\n## bench/failover: client-observed outage, ms (min / median / p90 / max)\n');
-console.log(`rows: ${out}\n`);
-const table = spawnSync(process.execPath, [join(LAB_DIR, 'summarize.js'), out], {
-  encoding: 'utf8',
-});
-console.log(table.stdout);
+console.log(`lab: ${opt.lab}; rows: ${out}\n`);
+console.log(
+  '| daemon | scenario | advert s | phase | n | outage ms (min / median / p90 / max) | VIP on at end |',
+);
+console.log('|---|---|---|---|---|---|---|');
+{
+  const keys = [
+    ...new Set(rows.map((r) => [r.daemon, r.scenario, r.advert_s, r.phase].join('\t'))),
+  ];
+  for (const k of keys) {
+    const [daemon, scenario, advert, phase] = k.split('\t');
+    const g = rows.filter((r) => [r.daemon, r.scenario, r.advert_s, r.phase].join('\t') === k);
+    const s = stats(nums(g, 'outage_ms'));
+    const na = g.length - (s?.n ?? 0);
+    const tally = {};
+    for (const r of g) tally[r.vip_on] = (tally[r.vip_on] ?? 0) + 1;
+    console.log(
+      `| ${daemon} | ${scenario} | ${advert} | ${phase} | ${g.length} | ${cell(s)}${na ? ` (${na}× none)` : ''} | ${Object.entries(
+        tally,
+      )
+        .map(([v, n]) => `${v}×${n}`)
+        .join(' ')} |`,
+    );
+  }
+}
+if (opt.lab === 'shared') {
+  console.log("\nThe shared lab's table (with event → VIP added and notify columns):\n");
+  const table = spawnSync(process.execPath, [join(LAB_DIR, 'summarize.js'), out], {
+    encoding: 'utf8',
+  });
+  console.log(table.stdout);
+}
 
 console.log('\n## lvsd / keepalived, same advert interval\n');
 console.log(

@@ -21,6 +21,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -35,7 +36,17 @@ import { fileURLToPath } from 'node:url';
 import type { VrrpInstanceStatus } from '../../src/daemon/vrrp-service.js';
 import { NetnsLab, waitFor, type CommandResult } from './netns.js';
 
-export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The checkout: the nearest folder above this file with bin/lvsd.js (also when bundled). */
+function findRepo(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 10; i++) {
+    if (existsSync(join(dir, 'bin', 'lvsd.js'))) return dir;
+    dir = dirname(dir);
+  }
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+export const REPO = findRepo();
 export const LVSD_BIN = join(REPO, 'bin', 'lvsd.js');
 
 export type Director = 'dir1' | 'dir2';
@@ -82,6 +93,8 @@ export interface PairConfig {
   readonly front?: string;
   /** Extra top-level text (vrrp_script …). */
   readonly top?: string;
+  /** The daemon to run (default lvsd); keepalived gets the same config without the lvsd block. */
+  readonly daemon?: 'lvsd' | 'keepalived';
 }
 
 export interface ProbeAnswer {
@@ -289,7 +302,7 @@ export class DirectorLab {
       ];
       if (c.advertInt !== undefined) {
         lines.push(`  advert_int ${c.advertInt}`);
-        if (c.advertInt < 1) lines.push('  version 3');
+        if (c.advertInt < 1 && c.daemon !== 'keepalived') lines.push('  version 3');
       }
       if (c.nopreempt === true) lines.push('  nopreempt');
       if (c.preemptDelay !== undefined) lines.push(`  preempt_delay ${c.preemptDelay}`);
@@ -307,12 +320,17 @@ export class DirectorLab {
       lines.push('}');
       return lines.join('\n');
     };
-    const parts = [`global_defs {\n  router_id ${d}\n  script_user root\n}`];
+    const keepalived = c.daemon === 'keepalived';
+    const v3 = c.advertInt !== undefined && c.advertInt < 1;
+    const parts = [
+      `global_defs {\n  router_id ${d}\n  script_user root${keepalived && v3 ? '\n  vrrp_version 3' : ''}\n}`,
+    ];
     if (c.top !== undefined) parts.push(c.top);
     if (c.frontOnly !== true)
       parts.push('vrrp_sync_group LAB {\n  group {\n    FRONT\n    BACK\n  }\n}');
     parts.push(instance('FRONT', 'eth0', 51, 'front', VIP));
     if (c.frontOnly !== true) parts.push(instance('BACK', 'eth1', 52, 'back', DIP));
+    if (keepalived) return `${parts.join('\n')}\n`;
     parts.push(
       [
         'lvsd {',
@@ -346,14 +364,26 @@ export class DirectorLab {
     rmSync(this.socket(d, false), { force: true });
     const log = join(this.dir, `${d}.log`);
     const fd = openSync(log, 'a');
-    const child = spawn(
-      'ip',
-      ['netns', 'exec', this.ns[d], process.execPath, LVSD_BIN, 'run', '-f', file],
-      {
-        detached: true,
-        stdio: ['ignore', fd, fd],
-      },
-    );
+    const keepalived = typeof c !== 'string' && c.daemon === 'keepalived';
+    const run = keepalived
+      ? [
+          'keepalived',
+          '--dont-fork',
+          '--log-console',
+          '--no-syslog',
+          '--vrrp',
+          `--use-file=${file}`,
+          `--pid=${join(this.dir, `${d}.ka.pid`)}`,
+          `--vrrp_pid=${join(this.dir, `${d}.ka-vrrp.pid`)}`,
+        ]
+      : [process.execPath, LVSD_BIN, 'run', '-f', file];
+    if (keepalived)
+      for (const f of [`${d}.ka.pid`, `${d}.ka-vrrp.pid`])
+        rmSync(join(this.dir, f), { force: true });
+    const child = spawn('ip', ['netns', 'exec', this.ns[d], ...run], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    });
     closeSync(fd);
     const pid = child.pid;
     if (pid === undefined) throw new Error(`${d}: lvsd did not start`);
@@ -367,6 +397,8 @@ export class DirectorLab {
     void exited.then(() => {
       if (this.daemons.get(d) === h) this.daemons.delete(d);
     });
+    // keepalived has no control socket: it is up once spawned (its VRRP child follows).
+    if (keepalived) return h;
     const ok = await waitFor(
       async () => ((await this.status(d).catch(() => undefined)) !== undefined ? true : undefined),
       15_000,
@@ -662,7 +694,12 @@ export class DirectorLab {
     if (!(await this.waitHolder('dir1', timeoutMs, c1.frontOnly !== true)))
       throw new Error(`dir1 did not take VIP and DIP in ${timeoutMs} ms`);
     await this.startDaemon('dir2', c2);
-    if (!(await this.waitState('dir2', 'BACKUP', timeoutMs)))
+    if (c2.daemon === 'keepalived') {
+      // No status to read: 1.5 adverts + 0.5 s, then dir1 must still hold both alone.
+      await sleep(1.5 * 1000 * (c2.advertInt ?? 1) + 500);
+      if (!(await this.waitHolder('dir1', 1_000, c1.frontOnly !== true)))
+        throw new Error('VIP/DIP not on dir1 alone after dir2 (keepalived) started');
+    } else if (!(await this.waitState('dir2', 'BACKUP', timeoutMs)))
       throw new Error(`dir2 did not settle as BACKUP in ${timeoutMs} ms`);
   }
 
