@@ -115,6 +115,8 @@ export interface DaemonHandle {
 /** What the status endpoint returns that these tests read. */
 export interface StatusView {
   readonly vrrp: readonly VrrpInstanceStatus[];
+  /** Datagrams on the advert port that no instance took, by reason (malformed, wrong-vrid). */
+  readonly vrrpUnrouted?: Readonly<Record<string, number>>;
 }
 
 const ECHO_JS = `'use strict';
@@ -632,6 +634,34 @@ export class DirectorLab {
     if (!first) return undefined;
     const last = [...a].reverse().find((x) => x.who === from && x.recv < first.recv);
     return last === undefined ? first.recv - event : first.recv - last.recv;
+  }
+
+  /** One line on where things stand, for failure messages: holders, neighbour, last answers. */
+  async describe(): Promise<string> {
+    const now = Date.now();
+    const last = this.answersSince(now - 3_000)
+      .slice(-5)
+      .map((a) => `${a.who}@-${(now - a.recv).toFixed(0)}ms`);
+    const states: string[] = [];
+    for (const d of DIRECTORS) {
+      const s = this.daemons.has(d) ? await this.states(d).catch(() => undefined) : undefined;
+      states.push(
+        `${d} ${
+          s
+            ? Object.entries(s)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(',')
+            : 'no daemon/status'
+        }`,
+      );
+    }
+    return [
+      `VIP on ${(await this.holders(VIP)).join('+') || 'none'}`,
+      `DIP on ${(await this.holders(DIP)).join('+') || 'none'}`,
+      `client neighbour for the VIP ${(await this.clientNeighbour()) ?? 'none'}`,
+      `prober ${this.prober?.exitCode === null ? 'running' : 'ended'}, last answers ${last.join(' ') || 'none in 3 s'}`,
+      ...states,
+    ].join('; ');
   }
 
   /** Runs the rogue sender in `node` (default: the client): packets as hex, round robin. */
