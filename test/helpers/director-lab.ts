@@ -123,8 +123,9 @@ const ECHO_JS = `'use strict';
 const dgram = require('node:dgram');
 const [name, vip, port] = process.argv.slice(2);
 const s = dgram.createSocket('udp4');
-s.on('message', (m, r) => { s.send(name + ' ' + m.toString('latin1', 0, 32), r.port, r.address); });
-s.on('error', (e) => { console.error('echo ' + name + ': ' + e.message); process.exit(1); });
+// A reply that cannot leave (links down, VIP just removed) is dropped, never fatal.
+s.on('message', (m, r) => { s.send(name + ' ' + m.toString('latin1', 0, 32), r.port, r.address, () => undefined); });
+s.on('error', (e) => { console.error('echo ' + name + ': ' + e.message); });
 s.bind(Number(port), vip);
 process.on('SIGTERM', () => process.exit(0));
 `;
@@ -569,11 +570,12 @@ export class DirectorLab {
   /** Starts the echo service on both directors (bound to VIP:9000) and the client's prober. */
   async startTraffic(): Promise<void> {
     for (const d of DIRECTORS) {
-      if (this.echo.has(d)) continue;
+      const running = this.echo.get(d);
+      if (running && running.exitCode === null && running.signalCode === null) continue;
       const c = this.helper(this.ns[d], [join(this.dir, 'echo.js'), d, VIP, String(ECHO_PORT)]);
       this.echo.set(d, c);
     }
-    if (this.prober) return;
+    if (this.prober && this.prober.exitCode === null && this.prober.signalCode === null) return;
     await sleep(300);
     const p = this.helper(
       this.ns.client,
@@ -660,6 +662,7 @@ export class DirectorLab {
       `DIP on ${(await this.holders(DIP)).join('+') || 'none'}`,
       `client neighbour for the VIP ${(await this.clientNeighbour()) ?? 'none'}`,
       `prober ${this.prober?.exitCode === null ? 'running' : 'ended'}, last answers ${last.join(' ') || 'none in 3 s'}`,
+      `echo ${DIRECTORS.map((d) => `${d} ${this.echo.get(d)?.exitCode === null ? 'running' : 'ended'}`).join(', ')}`,
       ...states,
     ].join('; ');
   }
@@ -704,6 +707,8 @@ export class DirectorLab {
   /** Stops both daemons (SIGKILL), removes VIP/DIP, links and ports up, neighbours flushed. */
   async reset(): Promise<void> {
     for (const d of DIRECTORS) await this.kill9(d);
+    // Echo services that ended (they should not) are started again.
+    if (this.prober) await this.startTraffic();
     await this.multicast(true);
     for (const d of DIRECTORS) {
       await this.linksUp(d);
