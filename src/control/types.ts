@@ -4,6 +4,7 @@
  */
 import type { AdminResult, DrainOverride, MaintWindow } from '../admin/state.js';
 import type { Config } from '../config/types.js';
+import type { AnyEvent } from '../lib/events.js';
 
 export type SocketKind = 'admin' | 'ro';
 
@@ -141,6 +142,33 @@ export interface ControlPort {
   maintAdd(window: NewWindow): Promise<AdminResult>;
   maintCancel(id: string, opts: { readonly by: string }): Promise<AdminResult>;
   reload(): ReloadOutcome | Promise<ReloadOutcome>;
+  /** The recent events (GET /v1/events); absent: this daemon keeps none (UNAVAILABLE). */
+  readonly events?: EventFeed;
+}
+
+/**
+ * The daemon's bounded memory of recent events, as the event stream reads it (the ring in
+ * src/observe/event-ring.ts). Sequence numbers increase by one per event.
+ */
+export interface EventFeed {
+  /** The oldest event still held; undefined when none is. */
+  readonly oldestSeq: number | undefined;
+  /** The newest event seen (0 before the first). */
+  readonly newestSeq: number;
+  /** Up to `max` held events with seq > `seq`, oldest first, each with its JSON line. */
+  after(seq: number, max: number): readonly { readonly event: AnyEvent; readonly line: string }[];
+  /** Told (synchronously, inside publish) the newest seq after each event; returns unsubscribe. */
+  onPush(listener: (newest: number) => void): () => void;
+  /** The newest `n` events, oldest first (the status page). */
+  recent(n: number): readonly AnyEvent[];
+}
+
+/** GET /v1/events: what to send. */
+export interface EventStreamSpec {
+  /** Send events after this seq; undefined: everything held. */
+  readonly since?: number;
+  /** Keep the stream open and send new events as they happen. */
+  readonly follow: boolean;
 }
 
 // ---- wire bodies (success) ----

@@ -1,4 +1,7 @@
-/** The daemon's side of the control API: status from health, IPVS and admin state. */
+/**
+ * The daemon's side of the control API: status from health, IPVS and admin state; recent
+ * events from a ring fed by the event stream (GET /v1/events, the status page).
+ */
 import type { AdminService } from '../admin/service.js';
 import { adminPortFor } from '../control/admin-port.js';
 import {
@@ -7,6 +10,8 @@ import {
   type StatusSnapshot,
   type VrrpStatus,
 } from '../control/types.js';
+import type { EventBus } from '../lib/events.js';
+import { EventRing } from '../observe/event-ring.js';
 import type { Daemon } from './daemon.js';
 import { rsKey } from './health-book.js';
 
@@ -16,6 +21,8 @@ export interface StatusFacts {
   readonly configFile: string;
   readonly driver: string;
   readonly startedAt: number;
+  /** Where the event ring reads from; without it the port has no `events` (UNAVAILABLE). */
+  readonly bus?: EventBus;
 }
 
 export function controlPortFor(
@@ -23,6 +30,13 @@ export function controlPortFor(
   admin: AdminService,
   facts: StatusFacts,
 ): ControlPort {
+  const bus = facts.bus;
+  // Subscribed for the life of the bus (the daemon's process): 10,000 events / 8 MiB at most.
+  const ring = bus ? new EventRing() : undefined;
+  if (ring && bus)
+    bus.subscribe((e) => {
+      ring.push(e);
+    });
   let cached:
     | {
         at: number;
@@ -105,6 +119,7 @@ export function controlPortFor(
       };
     },
     reload: () => daemon.reload(),
+    ...(ring ? { events: ring } : {}),
   };
 }
 

@@ -172,6 +172,7 @@ export class Daemon {
         configFile: opts.file,
         driver: opts.driver.name,
         startedAt: opts.clock.wallMs(),
+        bus: opts.bus,
       });
       if (opts.control !== false) {
         const c = opts.control ?? {};
@@ -373,6 +374,8 @@ export class Daemon {
       snapshot: {
         virtualServers: async () => (await port.status()).virtualServers,
         vrrpInstances: () => this.vrrpStatus(),
+        status: () => port.status(),
+        recentEvents: (n) => port.events?.recent(n) ?? [],
       },
     });
   }

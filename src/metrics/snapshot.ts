@@ -3,7 +3,13 @@
  * in the table, advert counters). The daemon implements it; its shapes are a structural
  * subset of the control API's status types (src/control/types.ts), so the daemon's status
  * functions can serve it as they are. Read at scrape time only.
+ *
+ * The status page reads two more, both optional (the page says "not available" without them):
+ * the full status snapshot (GET /v1/status's body) and the newest events from the ring.
  */
+import type { StatusSnapshot } from '../control/types.js';
+import type { AnyEvent } from '../lib/events.js';
+
 export interface RealServerView {
   readonly name: string;
   readonly configuredWeight: number;
@@ -38,6 +44,10 @@ export interface VrrpView {
 export interface ObserverSnapshot {
   virtualServers(): readonly VirtualServerView[] | Promise<readonly VirtualServerView[]>;
   vrrpInstances(): readonly VrrpView[] | Promise<readonly VrrpView[]>;
+  /** The status page: everything `lvsd status` shows. */
+  status?(): StatusSnapshot | Promise<StatusSnapshot>;
+  /** The status page: the newest `n` events, oldest first. */
+  recentEvents?(n: number): readonly AnyEvent[];
 }
 
 export const emptySnapshot: ObserverSnapshot = {
