@@ -5,7 +5,8 @@
  */
 import { Client } from 'undici';
 import { ApiError, isApiErrorCode, type ApiErrorBody } from './errors.js';
-import { USER_HEADER } from './constants.js';
+import { EVENTS_HEADERS, USER_HEADER } from './constants.js';
+import { classifyLine, LineSplitter, type StreamLine } from './event-lines.js';
 import type {
   DrainResponse,
   MaintAddResponse,
@@ -16,7 +17,25 @@ import type {
   StatusSnapshot,
 } from './types.js';
 
-export type ClientErrorCode = 'NOT_RUNNING' | 'PERMISSION_DENIED' | 'TIMEOUT' | 'PROTOCOL';
+export type ClientErrorCode =
+  | 'NOT_RUNNING'
+  | 'PERMISSION_DENIED'
+  | 'TIMEOUT'
+  | 'PROTOCOL'
+  /** An event stream broke off without lvsd's last line (the daemon died, the socket closed). */
+  | 'STREAM_LOST';
+
+/** An open event stream: where it starts (from the headers) and its lines. */
+export interface OpenEventStream {
+  readonly oldest: number | undefined;
+  readonly newest: number;
+  /** Asked-for events the daemon no longer holds. */
+  readonly gap: { readonly from: number; readonly to: number } | undefined;
+  /** `since` was beyond the newest event (the daemon restarted?): the stream starts now. */
+  readonly ahead: boolean;
+  /** The lines in order; throws ClientError STREAM_LOST or PROTOCOL when the stream breaks. */
+  lines(): AsyncGenerator<StreamLine>;
+}
 
 /** The daemon could not be reached or answered something that is not the API. */
 export class ClientError extends Error {
@@ -94,15 +113,85 @@ export class ControlClient {
     return this.call('POST', '/v1/reload');
   }
 
+  /**
+   * GET /v1/events. Following, the body has no timeout (events may be minutes apart); the
+   * caller ends it with `signal` or close().
+   */
+  async events(opts: {
+    readonly since?: number;
+    readonly follow: boolean;
+    readonly signal?: AbortSignal;
+  }): Promise<OpenEventStream> {
+    const q = new URLSearchParams();
+    if (opts.since !== undefined) q.set('since', String(opts.since));
+    if (opts.follow) q.set('follow', '1');
+    const query = q.toString();
+    let res;
+    try {
+      res = await this.client.request({
+        method: 'GET',
+        path: `/v1/events${query ? `?${query}` : ''}`,
+        headers: this.headers(false),
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: opts.follow ? 0 : this.timeoutMs,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    } catch (err) {
+      throw transportError(err, this.opts.socketPath, this.timeoutMs);
+    }
+    if (res.statusCode !== 200) {
+      const text = await res.body.text().catch(() => '');
+      throw this.answerError(res.statusCode, text);
+    }
+    const header = (name: string): string | undefined => {
+      const v = res.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const gap = /^(\d+)-(\d+)$/.exec(header(EVENTS_HEADERS.gap) ?? '');
+    const oldest = header(EVENTS_HEADERS.oldest);
+    const body = res.body;
+    const socketPath = this.opts.socketPath;
+    return {
+      oldest: oldest === undefined ? undefined : Number(oldest),
+      newest: Number(header(EVENTS_HEADERS.newest) ?? '0'),
+      gap: gap ? { from: Number(gap[1]), to: Number(gap[2]) } : undefined,
+      ahead: header(EVENTS_HEADERS.ahead) === '1',
+      async *lines() {
+        const split = new LineSplitter();
+        const decoder = new TextDecoder();
+        const parse = (line: string): StreamLine => {
+          const l = classifyLine(line);
+          if (!l)
+            throw new ClientError('PROTOCOL', `${socketPath} sent a line that is not an event`);
+          return l;
+        };
+        try {
+          for await (const chunk of body as AsyncIterable<Buffer>)
+            for (const line of split.push(decoder.decode(chunk, { stream: true })))
+              yield parse(line);
+        } catch (err) {
+          if (err instanceof ClientError) throw err;
+          if (opts.signal?.aborted) return;
+          throw new ClientError(
+            'STREAM_LOST',
+            `the event stream from ${socketPath} broke off: ${err instanceof Error ? err.message : String(err)}`,
+            'lvsd may have stopped or cut this client off; see its log',
+            { cause: err },
+          );
+        }
+        const tail = split.flush() ?? '';
+        if (tail !== '') yield parse(tail + decoder.decode());
+      },
+    };
+  }
+
   close(): Promise<void> {
     return this.client.close();
   }
 
   /** One request; the body of a 2xx as T, an ApiError for an API error, ClientError else. */
   async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.opts.user) headers[USER_HEADER] = this.opts.user;
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    const headers = this.headers(body !== undefined);
     let res;
     try {
       res = await this.client.request({
@@ -121,29 +210,44 @@ export class ControlClient {
     } catch (err) {
       throw transportError(err, this.opts.socketPath, this.timeoutMs);
     }
+    if (res.statusCode >= 200 && res.statusCode < 300) {
+      try {
+        return JSON.parse(text) as T;
+      } catch {
+        throw this.answerError(res.statusCode, text);
+      }
+    }
+    throw this.answerError(res.statusCode, text);
+  }
+
+  private headers(json: boolean): Record<string, string> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.opts.user) headers[USER_HEADER] = this.opts.user;
+    if (json) headers['content-type'] = 'application/json';
+    return headers;
+  }
+
+  /** An answer that is not a success: the API's error, or a ClientError when it is not one. */
+  private answerError(status: number, text: string): ApiError | ClientError {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new ClientError(
+      return new ClientError(
         'PROTOCOL',
-        `${this.opts.socketPath} answered ${res.statusCode} with something that is not JSON`,
+        `${this.opts.socketPath} answered ${status} with something that is not JSON`,
         'is this an lvsd control socket?',
       );
     }
-    if (res.statusCode >= 200 && res.statusCode < 300) return parsed as T;
     const e = (parsed as Partial<ApiErrorBody>).error;
     if (e && isApiErrorCode(e.code) && typeof e.message === 'string') {
-      throw new ApiError(e.code, e.message, {
+      return new ApiError(e.code, e.message, {
         ...(e.hint !== undefined ? { hint: e.hint } : {}),
         ...(e.candidates ? { candidates: e.candidates } : {}),
         ...(e.diagnostics ? { diagnostics: e.diagnostics } : {}),
       });
     }
-    throw new ClientError(
-      'PROTOCOL',
-      `unexpected answer ${res.statusCode} from ${this.opts.socketPath}`,
-    );
+    return new ClientError('PROTOCOL', `unexpected answer ${status} from ${this.opts.socketPath}`);
   }
 }
 

@@ -3,7 +3,9 @@
  * and message template, in one place (fastify's lib/errors.js is the model). Codes are stable
  * and never reused; clients branch on `code`, never on message text.
  *
- * Error body: { "error": { "code", "message", "hint"?, "candidates"?, "diagnostics"? } }
+ * Error body: { "error": { "code", "message", "hint"?, "candidates"?, "diagnostics"?, "lastSeq"? } }
+ * An event stream (GET /v1/events) that the daemon ends early ends with one such body as its
+ * last line instead of a status (the 200 went out with the first event).
  */
 
 export interface ErrorSpec {
@@ -43,6 +45,12 @@ export const apiErrors = {
     message: 'the new configuration was rejected; the running one stays: %s',
     hint: 'fix the file and check it with lvsd check-config before reloading',
   },
+  /** Only as an event stream's last line: the client fell behind and was cut off. */
+  SLOW_CONSUMER: {
+    status: 429,
+    message: 'cut off: %s',
+    hint: 'read faster (do not pipe into something that blocks), or resume with lvsd events --since SEQ',
+  },
   INTERNAL: { status: 500, message: 'internal error in lvsd: %s', hint: 'see the daemon log' },
   UNAVAILABLE: { status: 503, message: 'lvsd cannot do that now: %s' },
 } as const satisfies Record<string, ErrorSpec>;
@@ -57,6 +65,8 @@ export interface ApiErrorBody {
     readonly candidates?: readonly string[];
     /** INVALID_CONFIG: the problems as FILE:LINE:COL: SEVERITY: MESSAGE lines. */
     readonly diagnostics?: readonly string[];
+    /** An event stream's final line: the seq of the last event sent before the end. */
+    readonly lastSeq?: number;
   };
 }
 
@@ -64,6 +74,7 @@ export interface ApiErrorExtra {
   readonly hint?: string;
   readonly candidates?: readonly string[];
   readonly diagnostics?: readonly string[];
+  readonly lastSeq?: number;
 }
 
 /** An API error as a value: the handlers return it; the client turns a body back into one. */
@@ -92,6 +103,7 @@ export class ApiError extends Error {
         ...(this.extra.hint !== undefined ? { hint: this.extra.hint } : {}),
         ...(this.extra.candidates ? { candidates: this.extra.candidates } : {}),
         ...(this.extra.diagnostics ? { diagnostics: this.extra.diagnostics } : {}),
+        ...(this.extra.lastSeq !== undefined ? { lastSeq: this.extra.lastSeq } : {}),
       },
     };
   }

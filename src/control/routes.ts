@@ -10,17 +10,20 @@
  *   POST   /v1/maint                     add one: { vs, rs, cron, durationMs, timezone, reason? }
  *   DELETE /v1/maint/{id}                cancel one                            (admin socket)
  *   POST   /v1/reload                    validate and reload the configuration (admin socket)
+ *   GET    /v1/events?since=N&follow=1   recent events as NDJSON, then new ones (follow)
  *
  * Path segments are percent-encoded (`tcp%3A%5B2001%3Adb8%3A%3A1%5D%3A80`).
  */
 import { resolveServer } from '../admin/resolve.js';
 import type { AdminResult } from '../admin/state.js';
 import { ApiError, apiError, type ApiErrorBody } from './errors.js';
+import { parseSince } from './event-stream-policy.js';
 import { timezoneProblem } from '../admin/zone.js';
 import {
   adminView,
   type ControlPort,
   type DrainResponse,
+  type EventStreamSpec,
   type MaintAddResponse,
   type MaintCancelResponse,
   type MaintListResponse,
@@ -43,6 +46,8 @@ export interface ControlRequest {
 export interface ControlResponse {
   readonly status: number;
   readonly body: unknown;
+  /** An event stream: the server shell sends NDJSON from the port's feed instead of `body`. */
+  readonly stream?: EventStreamSpec;
 }
 
 export const MAX_REASON = 1024;
@@ -86,6 +91,7 @@ const routes: readonly Route[] = [
   },
   { pattern: ['v1', 'maint', null], methods: { DELETE: { change: true, handler: maintCancel } } },
   { pattern: ['v1', 'reload'], methods: { POST: { change: true, handler: reload } } },
+  { pattern: ['v1', 'events'], methods: { GET: { change: false, handler: events } } },
 ];
 
 /** Answers one request. Never throws: every failure is a catalogue error body. */
@@ -189,6 +195,29 @@ async function reload(req: ControlRequest, _params: readonly string[], port: Con
   return ok({ added: r.added, removed: r.removed, changed: r.changed } satisfies ReloadResponse);
 }
 
+function events(req: ControlRequest, _params: readonly string[], port: ControlPort) {
+  if (!port.events) throw apiError('UNAVAILABLE', 'this daemon keeps no event history');
+  const query = new URLSearchParams(queryOf(req.path));
+  let since: number | undefined;
+  let follow = false;
+  for (const [key, value] of query) {
+    if (key === 'since') {
+      since = parseSince(value);
+      if (since === undefined)
+        throw apiError(
+          'BAD_REQUEST',
+          `since must be an event seq (an integer ≥ 0), not '${value}'`,
+        );
+    } else if (key === 'follow') {
+      if (!['', '1', 'true', '0', 'false'].includes(value))
+        throw apiError('BAD_REQUEST', `follow is 1 or 0, not '${value}'`);
+      follow = value === '' || value === '1' || value === 'true';
+    } else throw apiError('BAD_REQUEST', `unknown parameter '${key}' (events take since, follow)`);
+  }
+  const stream: EventStreamSpec = { follow, ...(since === undefined ? {} : { since }) };
+  return Promise.resolve({ status: 200, body: null, stream } satisfies ControlResponse);
+}
+
 function drainBody(vs: string, rs: string, result: AdminResult): DrainResponse {
   const r = expectOk(result);
   return {
@@ -251,6 +280,11 @@ function splitPath(target: string): string[] {
 function pathOnly(target: string): string {
   const q = target.indexOf('?');
   return q < 0 ? target : target.slice(0, q);
+}
+
+function queryOf(target: string): string {
+  const q = target.indexOf('?');
+  return q < 0 ? '' : target.slice(q + 1);
 }
 
 function matches(pattern: readonly (string | null)[], segments: readonly string[]): boolean {

@@ -25,6 +25,8 @@ import {
   USER_HEADER,
 } from './constants.js';
 import { apiError } from './errors.js';
+import { EventStream } from './event-stream.js';
+import type { StreamLimits } from './event-stream-policy.js';
 import { errorResponse, handle, type ControlResponse } from './routes.js';
 import type { ControlPort, SocketKind } from './types.js';
 
@@ -42,6 +44,8 @@ export interface ControlServerOptions {
   /** Where /etc/group is read from (tests). */
   readonly groupFile?: string;
   readonly onError?: (err: unknown) => void;
+  /** Event stream limits (tests make them small). */
+  readonly streamLimits?: StreamLimits;
 }
 
 /** Why the control sockets could not be set up; `code` is stable. */
@@ -63,18 +67,32 @@ interface Listening {
   readonly ino: number;
 }
 
+/** The event streams open on a server's sockets: ended with a final line on close. */
+type Streams = Set<EventStream>;
+
 export class ControlServer {
-  private constructor(private readonly listening: readonly Listening[]) {}
+  private constructor(
+    private readonly listening: readonly Listening[],
+    private readonly streams: Streams,
+  ) {}
 
   static async start(opts: ControlServerOptions): Promise<ControlServer> {
     const adminPath = opts.adminPath ?? DEFAULT_ADMIN_SOCKET;
     const roPath = opts.roPath ?? DEFAULT_RO_SOCKET;
     const adminGid = groupId(opts.adminGroup, opts.groupFile);
     const readGid = groupId(opts.readGroup, opts.groupFile);
-    const admin = await listen('admin', adminPath, 0o660, adminGid, opts);
+    const streams: Streams = new Set();
+    const admin = await listen('admin', adminPath, 0o660, adminGid, opts, streams);
     try {
-      const ro = await listen('ro', roPath, readGid === undefined ? 0o666 : 0o660, readGid, opts);
-      return new ControlServer([admin, ro]);
+      const ro = await listen(
+        'ro',
+        roPath,
+        readGid === undefined ? 0o666 : 0o660,
+        readGid,
+        opts,
+        streams,
+      );
+      return new ControlServer([admin, ro], streams);
     } catch (err) {
       await closeOne(admin);
       throw err;
@@ -88,8 +106,20 @@ export class ControlServer {
     };
   }
 
-  /** Stops listening, ends open connections and removes the socket files (if still ours). */
+  /** How many event streams are open (tests, status). */
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
+  /**
+   * Stops listening, ends open connections and removes the socket files (if still ours). Open
+   * event streams first get their final "lvsd is stopping" line.
+   */
   async close(): Promise<void> {
+    for (const s of [...this.streams]) s.stop();
+    // Give the final lines a moment to reach readers that keep up (bounded: 40 × 25 ms).
+    for (let i = 0; i < 40 && this.streams.size > 0; i++)
+      await new Promise((r) => setTimeout(r, 25));
     await Promise.all(this.listening.map(closeOne));
   }
 }
@@ -100,13 +130,14 @@ async function listen(
   mode: number,
   gid: number | undefined,
   opts: ControlServerOptions,
+  streams: Streams,
 ): Promise<Listening> {
   await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
   await checkExisting(file);
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   await unlink(tmp).catch(() => undefined);
   const server = createServer({ requestTimeout: 15_000, headersTimeout: 5_000 }, (req, res) => {
-    serve(kind, req, res, opts).catch((err: unknown) => opts.onError?.(err));
+    serve(kind, req, res, opts, streams).catch((err: unknown) => opts.onError?.(err));
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -191,6 +222,7 @@ async function serve(
   req: IncomingMessage,
   res: ServerResponse,
   opts: ControlServerOptions,
+  streams: Streams,
 ): Promise<void> {
   const max = opts.maxBodyBytes ?? MAX_BODY_BYTES;
   const body = await readBody(req, max);
@@ -212,6 +244,13 @@ async function serve(
           opts.port,
         )
       : parsed.response;
+  }
+  if (response.stream && opts.port.events) {
+    const stream = new EventStream(res, opts.port.events, response.stream, opts.streamLimits, (s) =>
+      streams.delete(s),
+    );
+    streams.add(stream);
+    return;
   }
   const text = `${JSON.stringify(response.body)}\n`;
   res.writeHead(response.status, {
