@@ -21,11 +21,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
   closeSync,
+  readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -34,6 +36,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { VrrpInstanceStatus } from '../../src/daemon/vrrp-service.js';
+import { execa } from 'execa';
 import { NetnsLab, waitFor, type CommandResult } from './netns.js';
 
 /** The checkout: the nearest folder above this file with bin/lvsd.js (also when bundled). */
@@ -48,6 +51,23 @@ function findRepo(): string {
 
 export const REPO = findRepo();
 export const LVSD_BIN = join(REPO, 'bin', 'lvsd.js');
+
+/**
+ * A private copy of the built CLI (dist/ is self-contained), so that a rebuild in the checkout
+ * while a test runs (`npm run build` removes dist/ first) cannot break a daemon's start. Waits
+ * up to 10 s for a dist/ that is being rebuilt.
+ */
+async function snapshotLvsd(dir: string): Promise<string> {
+  const dist = join(REPO, 'dist');
+  for (let i = 0; i < 100 && !existsSync(join(dist, 'lvsd.mjs')); i++) await sleep(100);
+  if (!existsSync(join(dist, 'lvsd.mjs')))
+    throw new Error(`${dist}/lvsd.mjs is missing: npm run build first`);
+  const root = join(dir, 'lvsd');
+  cpSync(dist, join(root, 'dist'), { recursive: true });
+  mkdirSync(join(root, 'bin'), { recursive: true });
+  cpSync(LVSD_BIN, join(root, 'bin', 'lvsd.js'));
+  return join(root, 'bin', 'lvsd.js');
+}
 
 export type Director = 'dir1' | 'dir2';
 export type LabNode = 'client' | Director | 'rs1' | 'rs2';
@@ -206,6 +226,8 @@ export class DirectorLab {
   readonly net: NetnsLab;
   readonly dir: string;
   readonly keyFile: string;
+  /** The copy of bin/lvsd.js the daemons run (see snapshotLvsd). */
+  readonly lvsd: string;
   readonly ns: Readonly<Record<LabNode | 'sw', string>>;
   private readonly daemons = new Map<Director, DaemonHandle>();
   private readonly helpers = new Set<ChildProcess>();
@@ -214,8 +236,14 @@ export class DirectorLab {
   private answers: ProbeAnswer[] = [];
   private disposed = false;
 
-  private constructor(net: NetnsLab, ns: Record<LabNode | 'sw', string>, dir: string) {
+  private constructor(
+    net: NetnsLab,
+    ns: Record<LabNode | 'sw', string>,
+    dir: string,
+    lvsd: string,
+  ) {
     this.net = net;
+    this.lvsd = lvsd;
     this.ns = ns;
     this.dir = dir;
     this.keyFile = join(dir, 'vrrp.key');
@@ -263,7 +291,7 @@ export class DirectorLab {
         await link(rs, 'eth0', `b-${rs}`, 'back', MAC[rs], `${IP[rs]}/24`);
         await net.exec(ns[rs], 'ip', ['route', 'add', 'default', 'via', DIP, 'dev', 'eth0']);
       }
-      return new DirectorLab(net, ns, dir);
+      return new DirectorLab(net, ns, dir, await snapshotLvsd(dir));
     } catch (err) {
       await net.dispose();
       rmSync(dir, { recursive: true, force: true });
@@ -379,7 +407,7 @@ export class DirectorLab {
           `--pid=${join(this.dir, `${d}.ka.pid`)}`,
           `--vrrp_pid=${join(this.dir, `${d}.ka-vrrp.pid`)}`,
         ]
-      : [process.execPath, LVSD_BIN, 'run', '-f', file];
+      : [process.execPath, this.lvsd, 'run', '-f', file];
     if (keepalived)
       for (const f of [`${d}.ka.pid`, `${d}.ka-vrrp.pid`])
         rmSync(join(this.dir, f), { force: true });
@@ -402,13 +430,20 @@ export class DirectorLab {
     });
     // keepalived has no control socket: it is up once spawned (its VRRP child follows).
     if (keepalived) return h;
+    let ended = false;
+    void exited.then(() => (ended = true));
     const ok = await waitFor(
-      async () => ((await this.status(d).catch(() => undefined)) !== undefined ? true : undefined),
+      async () =>
+        ended || (await this.status(d).catch(() => undefined)) !== undefined ? true : undefined,
       15_000,
       50,
     );
-    if (ok === undefined)
-      throw new Error(`${d}: lvsd's control socket did not answer in 15 s (log ${log})`);
+    if (ok === undefined || ended) {
+      const tail = readFileSync(log, 'utf8').split('\n').slice(-6).join('\n');
+      throw new Error(
+        `${d}: lvsd ${ended ? 'exited during start' : "'s control socket did not answer in 15 s"} (log ${log}):\n${tail}`,
+      );
+    }
     return h;
   }
 
@@ -536,27 +571,37 @@ export class DirectorLab {
 
   /** Which directors hold `addr` on a link that is up. */
   async holders(addr: string = VIP): Promise<Director[]> {
-    const out: Director[] = [];
-    for (const d of DIRECTORS) {
-      const r = await this.ip(d, ['-4', '-o', 'addr', 'show', 'up'], true);
-      if (r.stdout.includes(` ${addr}/`)) out.push(d);
-    }
-    return out;
+    const held = await this.held();
+    return DIRECTORS.filter((d) => held[d].includes(` ${addr}/`));
+  }
+
+  /** `ip -4 -o addr show up` of both directors (one `ip -n` process each, no netns exec). */
+  private async held(): Promise<Record<Director, string>> {
+    const read = async (d: Director): Promise<string> => {
+      const r = await execa('ip', ['-n', this.ns[d], '-4', '-o', 'addr', 'show', 'up'], {
+        reject: false,
+        timeout: 5_000,
+        stdin: 'ignore',
+      });
+      return typeof r.stdout === 'string' ? r.stdout : '';
+    };
+    const [a, b] = await Promise.all([read('dir1'), read('dir2')]);
+    return { dir1: a, dir2: b };
   }
 
   /** Waits until `d` alone holds VIP and DIP (both), or `timeoutMs`; true if so. */
   async waitHolder(d: Director | 'none', timeoutMs: number, both = true): Promise<boolean> {
     const r = await waitFor(
       async () => {
-        const v = await this.holders(VIP);
-        const ok = d === 'none' ? v.length === 0 : v.length === 1 && v[0] === d;
-        if (!ok) return undefined;
-        if (!both) return true;
-        const p = await this.holders(DIP);
-        return (d === 'none' ? p.length === 0 : p.length === 1 && p[0] === d) ? true : undefined;
+        const held = await this.held();
+        const alone = (addr: string): boolean => {
+          const h = DIRECTORS.filter((x) => held[x].includes(` ${addr}/`));
+          return d === 'none' ? h.length === 0 : h.length === 1 && h[0] === d;
+        };
+        return alone(VIP) && (!both || alone(DIP)) ? true : undefined;
       },
       timeoutMs,
-      20,
+      25,
     );
     return r === true;
   }

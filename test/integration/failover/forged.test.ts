@@ -11,7 +11,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { encodeAdvert } from '../../../src/vrrp/wire/advert.js';
 import {
   IP,
-  LVSD_BIN,
   VIP,
   directorLab,
   type Director,
@@ -44,7 +43,7 @@ function forged(priority: number, key: Uint8Array | null, vrid = 51): Buffer {
 async function cliDrops(lab: DirectorLab, d: Director): Promise<Record<string, number>> {
   const r = await execa(
     process.execPath,
-    [LVSD_BIN, 'status', '--json', '--socket', lab.socket(d)],
+    [lab.lvsd, 'status', '--json', '--socket', lab.socket(d)],
     {
       reject: false,
       timeout: 10_000,

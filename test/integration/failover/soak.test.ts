@@ -15,6 +15,7 @@
  * MASTER on some clean stops) is counted separately and must be zero.
  */
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DIP,
@@ -148,6 +149,7 @@ describe.skipIf(!probe.ok)(`soak ${probe.ok ? '' : `(skipped: ${probe.reason})`}
       let dir1Failures = 0;
       const timeline: string[] = [];
       const started = Date.now();
+      const loadStart = loadavg()[0] ?? 0;
       await lab.startPair(C1, C2);
       expect(await lab.reaches()).toBe('dir1');
       for (let cycle = 1; cycle <= CYCLES; cycle++) {
@@ -217,7 +219,7 @@ describe.skipIf(!probe.ok)(`soak ${probe.ok ? '' : `(skipped: ${probe.reason})`}
       const dir2Masters = mastersIn(d2);
       console.log(
         [
-          `soak: ${CYCLES} cycles in ${((Date.now() - started) / 1000).toFixed(0)} s, seed ${SEED}, advert ${ADVERT_MS} ms (timing fast)`,
+          `soak: ${CYCLES} cycles in ${((Date.now() - started) / 1000).toFixed(0)} s, seed ${SEED}, advert ${ADVERT_MS} ms (timing fast), 1-min load ${loadStart.toFixed(1)} → ${(loadavg()[0] ?? 0).toFixed(1)}`,
           `  dir1 failures ${dir1Failures}; dir2 → MASTER ${dir2Masters} times; dir1 → MASTER ${mastersIn(d1)} times (incl. the first election)`,
           `  action → dir2 MASTER in status (incl. waiting for a stopped daemon to exit, and polling): ${stats(takeover)}`,
           ...ACTIONS.map((a) => `  client outage, ${a} of the master: ${stats(outages[a])}`),
