@@ -84,7 +84,8 @@ s.keepAliveTimeout = 600000;
 s.listen(80, '0.0.0.0', () => console.log('listening'));
 `;
 
-// A new connection every 40 ms; one JSON line per request: {t, ok, rs}.
+// A new connection every 80 ms; one JSON line per request: {t, ok, rs}. (Faster starves the
+// emulated VM's CPU: node then takes over 15 s to start.)
 const LOAD_JS = `
 const http = require('node:http');
 setInterval(() => {
@@ -96,7 +97,7 @@ setInterval(() => {
   });
   req.on('timeout', () => req.destroy(new Error('timeout')));
   req.on('error', (e) => console.log(JSON.stringify({ t, ok: false, rs: '', error: e.message })));
-}, 40);
+}, 80);
 `;
 
 // One keep-alive connection; on each stdin line a request on it: "ok RS LOCALPORT" or an error.
@@ -200,6 +201,11 @@ describe.skipIf(!probe.ok || build !== undefined)('LVS-NAT pair, whole system', 
           return [];
         }
       });
+  const tail = (d: Director) =>
+    `\n--- ${d}.log (last 15 lines) ---\n${readFileSync(join(lab.dir, `${d}.log`), 'utf8')
+      .split('\n')
+      .slice(-15)
+      .join('\n')}`;
   const applied = (d: Director) =>
     log(d)
       .filter((l) => l.event?.name === 'ipvs.applied')
@@ -342,7 +348,18 @@ describe.skipIf(!probe.ok || build !== undefined)('LVS-NAT pair, whole system', 
     const t0 = Date.now();
     const offset = log('dir1').length;
     await lab.stop('dir1', 'SIGUSR2');
-    await lab.startDaemon('dir1', configFor(lab, 'dir1', virtualServer('wrr', 3, 2)));
+    // Under load the emulated CPU may need more than the harness's 15 s to start node.
+    await lab
+      .startDaemon('dir1', configFor(lab, 'dir1', virtualServer('wrr', 3, 2)))
+      .catch(async (err: unknown) => {
+        if (!lab.daemon('dir1')) throw err;
+        await waitUntil(
+          async () => (await lab.status('dir1').catch(() => undefined)) !== undefined,
+          60_000,
+          `dir1's control socket after the restart${tail('dir1')}`,
+          200,
+        );
+      });
     await waitUntil(
       async () =>
         log('dir1')
