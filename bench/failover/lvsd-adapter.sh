@@ -31,6 +31,10 @@ adapter_setup() {
     delay:*) state1=BACKUP; preempt="preempt_delay ${PREEMPT#delay:}" ;;
     *) echo "lvsd adapter: PREEMPT must be preempt, nopreempt or delay:N" >&2; return 2 ;;
   esac
+  # A private copy of the built CLI: a rebuild in the checkout during the bench cannot break it.
+  mkdir -p "$RUN_DIR/lvsd/bin"
+  cp -r "$LVSD_ROOT/dist" "$RUN_DIR/lvsd/dist"
+  cp "$LVSD_ROOT/bin/lvsd.js" "$RUN_DIR/lvsd/bin/lvsd.js"
   local keyline=''
   if [[ ${LVSD_BENCH_KEY:-1} != 0 ]]; then
     (umask 077 && openssl rand -hex 32 >"$RUN_DIR/vrrp.key")
@@ -55,7 +59,7 @@ adapter_setup() {
       echo "  state_dir $RUN_DIR/state-$node"
       echo '}'
     } >>"$RUN_DIR/$node.conf"
-    ip netns exec "$LAB_PREFIX-$node" node "$LVSD_ROOT/bin/lvsd.js" check-config -f "$RUN_DIR/$node.conf" 2>&1 |
+    ip netns exec "$LAB_PREFIX-$node" node "$RUN_DIR/lvsd/bin/lvsd.js" check-config -f "$RUN_DIR/$node.conf" 2>&1 |
       sed "s/^/lvsd check-config $node: /" >&2 || true
   done
 }
@@ -63,5 +67,5 @@ adapter_setup() {
 adapter_cmd() {
   local node=$1
   rm -f "$RUN_DIR/$node.sock" "$RUN_DIR/$node-ro.sock"
-  CMD=(node "$LVSD_ROOT/bin/lvsd.js" run -f "$RUN_DIR/$node.conf")
+  CMD=(node "$RUN_DIR/lvsd/bin/lvsd.js" run -f "$RUN_DIR/$node.conf")
 }
