@@ -40,6 +40,11 @@ const commands: readonly CommandEntry[] = [
     load: async () => (await import('./commands/status.js')).statusCommand,
   },
   {
+    name: 'events',
+    summary: 'print the event stream (--follow to keep reading)',
+    load: async () => (await import('./commands/events.js')).eventsCommand,
+  },
+  {
     name: 'drain',
     summary: 'take a real server out gracefully (weight 0, survives restarts)',
     load: async () => (await import('./commands/drain.js')).drainCommand,

@@ -32,6 +32,8 @@ export class EventStream {
   private scheduled = false;
   private waitingDrain = false;
   private ended = false;
+  /** lvsd is stopping: send what is held, then the final line. */
+  private stopping = false;
   private readonly unsubscribe: () => void;
   private linger: NodeJS.Timeout | undefined;
 
@@ -76,9 +78,15 @@ export class EventStream {
     return this.cursor;
   }
 
-  /** Daemon shutdown: the final line says so, then the response ends. */
-  stop(): void {
-    this.end(finalLine({ kind: 'stopping' }, this.cursor, this.limits));
+  /**
+   * Daemon shutdown: send the events still held for this client (its last ones are the
+   * daemon's own stopping events), then the final line. `now`: no more waiting (the server's
+   * close deadline passed): the final line goes out after what was already sent.
+   */
+  stop(now = false): void {
+    this.stopping = true;
+    if (now) this.end(finalLine({ kind: 'stopping' }, this.cursor, this.limits));
+    else this.schedule();
   }
 
   /** Inside EventBus.publish: decide, schedule, return. Never writes here. */
@@ -126,7 +134,8 @@ export class EventStream {
         last = held.event.seq;
       }
       if (text === '') {
-        if (!this.spec.follow) this.end(undefined);
+        if (this.stopping) this.end(finalLine({ kind: 'stopping' }, this.cursor, this.limits));
+        else if (!this.spec.follow) this.end(undefined);
         return; // following: the next push schedules us again
       }
       this.cursor = last;

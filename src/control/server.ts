@@ -117,9 +117,12 @@ export class ControlServer {
    */
   async close(): Promise<void> {
     for (const s of [...this.streams]) s.stop();
-    // Give the final lines a moment to reach readers that keep up (bounded: 40 × 25 ms).
+    // Readers that keep up get their last events and the final line (bounded: 40 × 25 ms);
+    // the others get the final line after what they already have.
     for (let i = 0; i < 40 && this.streams.size > 0; i++)
       await new Promise((r) => setTimeout(r, 25));
+    for (const s of [...this.streams]) s.stop(true);
+    await new Promise((r) => setImmediate(r));
     await Promise.all(this.listening.map(closeOne));
   }
 }
