@@ -206,6 +206,18 @@ describe.skipIf(!probe.ok || build !== undefined)('LVS-NAT pair, whole system', 
       .split('\n')
       .slice(-15)
       .join('\n')}`;
+  /** The harness waits 15 s for the control socket; the emulated CPU may need more. */
+  const start = async (d: Director, vs: string) => {
+    await lab.startDaemon(d, configFor(lab, d, vs)).catch(async (err: unknown) => {
+      if (!lab.daemon(d)) throw err;
+      await waitUntil(
+        async () => (await lab.status(d).catch(() => undefined)) !== undefined,
+        60_000,
+        `${d}'s control socket${tail(d)}`,
+        200,
+      );
+    });
+  };
   const applied = (d: Director) =>
     log(d)
       .filter((l) => l.event?.name === 'ipvs.applied')
@@ -241,9 +253,9 @@ describe.skipIf(!probe.ok || build !== undefined)('LVS-NAT pair, whole system', 
         });
       });
     }
-    await lab.startDaemon('dir1', configFor(lab, 'dir1', virtualServer('rr', 1, 1)));
+    await start('dir1', virtualServer('rr', 1, 1));
     expect(await lab.waitHolder('dir1', 30_000)).toBe(true);
-    await lab.startDaemon('dir2', configFor(lab, 'dir2', virtualServer('rr', 1, 1)));
+    await start('dir2', virtualServer('rr', 1, 1));
     expect(await lab.waitState('dir2', 'BACKUP', 30_000)).toBe(true);
     for (const d of ['dir1', 'dir2'] as const)
       await waitUntil(
@@ -348,18 +360,7 @@ describe.skipIf(!probe.ok || build !== undefined)('LVS-NAT pair, whole system', 
     const t0 = Date.now();
     const offset = log('dir1').length;
     await lab.stop('dir1', 'SIGUSR2');
-    // Under load the emulated CPU may need more than the harness's 15 s to start node.
-    await lab
-      .startDaemon('dir1', configFor(lab, 'dir1', virtualServer('wrr', 3, 2)))
-      .catch(async (err: unknown) => {
-        if (!lab.daemon('dir1')) throw err;
-        await waitUntil(
-          async () => (await lab.status('dir1').catch(() => undefined)) !== undefined,
-          60_000,
-          `dir1's control socket after the restart${tail('dir1')}`,
-          200,
-        );
-      });
+    await start('dir1', virtualServer('wrr', 3, 2));
     await waitUntil(
       async () =>
         log('dir1')
