@@ -1,6 +1,7 @@
 /**
- * The observers' one entry point: notify scripts and FIFOs, webhooks, metrics — each fed by
- * the event stream alone (plus the snapshot port for the metrics' current-state gauges). The
+ * The observers' one entry point: notify scripts and FIFOs, webhooks, metrics and the status
+ * page — each fed by the event stream alone (plus the snapshot port for the metrics'
+ * current-state gauges, and the status page's status and recent events). The
  * daemon starts them once after the bus exists, calls `reload` after a reload is applied, and
  * `stop` during shutdown after its subsystems have published their last events (the STOP
  * notifies run in that drain).
@@ -68,7 +69,12 @@ export async function startObservers(opts: ObserversOptions): Promise<Observers>
   });
   let server: MetricsServer | undefined;
   try {
-    server = await MetricsServer.listen(opts.config.daemon.metricsAddress, metrics, log);
+    server = await MetricsServer.listen(
+      opts.config.daemon.metricsAddress,
+      metrics,
+      log,
+      opts.snapshot ?? emptySnapshot,
+    );
   } catch (err) {
     // Metrics are not worth refusing to run for: the director's job goes on without them.
     log.error(
