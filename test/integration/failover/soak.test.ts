@@ -16,16 +16,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DIP,
   VIP,
-  directorLab,
   type Director,
   type DirectorLab,
   type PairConfig,
 } from '../../helpers/director-lab.js';
+import { seededRandom } from '../../../src/vrrp/drivers/transport-memory.js';
 import { probeNetns } from '../../helpers/netns.js';
+import { useDirectorLab } from './suite.js';
 
 const probe = probeNetns();
 const CYCLES = Math.min(
@@ -38,18 +39,6 @@ const C1: PairConfig = { priority: 150 };
 const C2: PairConfig = { priority: 100 };
 type Action = 'crash' | 'stop' | 'kill' | 'flap';
 const ACTIONS: readonly Action[] = ['crash', 'stop', 'kill', 'flap'];
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -130,28 +119,20 @@ function stopFlaps(transitions: readonly string[]): number {
 }
 
 describe.skipIf(!probe.ok)(`soak ${probe.ok ? '' : `(skipped: ${probe.reason})`}`, () => {
-  let lab: DirectorLab;
-
-  beforeAll(async () => {
-    lab = await directorLab('fos');
-    await lab.startTraffic();
-  }, 30_000);
-  afterAll(async () => {
-    await lab?.dispose(process.env.LVSD_KEEP_LAB === '1');
-  });
+  const lab = useDirectorLab('fos');
 
   it(
     `${CYCLES} random failure/recovery cycles: one holder after each, the client reaches it, no false failover (seed ${SEED})`,
     async () => {
-      const rnd = prng(SEED);
+      const rnd = seededRandom(SEED);
       const outages: Record<Action, number[]> = { crash: [], stop: [], kill: [], flap: [] };
       const takeover: number[] = [];
       let dir1Failures = 0;
       const timeline: string[] = [];
       const started = Date.now();
       const loadStart = loadavg()[0] ?? 0;
-      await lab.startPair(C1, C2);
-      expect(await lab.reaches()).toBe('dir1');
+      await lab().startPair(C1, C2);
+      expect(await lab().reaches()).toBe('dir1');
       for (let cycle = 1; cycle <= CYCLES; cycle++) {
         const target: Director = rnd() < 0.75 ? 'dir1' : 'dir2';
         const action = ACTIONS[Math.floor(rnd() * ACTIONS.length)] ?? 'crash';
@@ -161,61 +142,61 @@ describe.skipIf(!probe.ok)(`soak ${probe.ok ? '' : `(skipped: ${probe.reason})`}
         let t = Date.now();
         switch (action) {
           case 'crash':
-            t = await lab.crash(target);
+            t = await lab().crash(target);
             break;
           case 'stop':
-            await lab.stop(target);
+            await lab().stop(target);
             break;
           case 'kill':
-            await lab.kill9(target);
+            await lab().kill9(target);
             break;
           case 'flap':
-            await lab.ip(target, ['link', 'set', 'eth0', 'down']);
+            await lab().ip(target, ['link', 'set', 'eth0', 'down']);
             break;
         }
         if (target === 'dir1') {
           dir1Failures += 1;
           // dir2 takes over: it holds VIP and DIP (dir1 may still hold them after a kill).
-          const ok = await lab.waitState('dir2', 'MASTER', 2_000);
+          const ok = await lab().waitState('dir2', 'MASTER', 2_000);
           if (!ok) throw new Error(`${where}: dir2 did not become MASTER in 2 s`);
           takeover.push(Date.now() - t);
-          const who = await lab.reaches(2_000);
+          const who = await lab().reaches(2_000);
           if (action !== 'kill' && who !== 'dir2')
             throw new Error(
-              `${where}: the client reaches ${who ?? 'no one'}, not dir2 (${await lab.describe()})`,
+              `${where}: the client reaches ${who ?? 'no one'}, not dir2 (${await lab().describe()})`,
             );
-          const o = lab.outage(t, 'dir1', 'dir2');
+          const o = lab().outage(t, 'dir1', 'dir2');
           if (o !== undefined) outages[action].push(o);
         } else {
           await sleep(100 + rnd() * 300);
-          expect(await lab.holders(VIP), where).toEqual(['dir1']);
-          await reach(lab, 'dir1', where);
+          expect(await lab().holders(VIP), where).toEqual(['dir1']);
+          await reach(lab(), 'dir1', where);
         }
         // Recovery.
         if (action === 'flap') {
           await sleep(100 + rnd() * 500);
-          await lab.ip(target, ['link', 'set', 'eth0', 'up']);
+          await lab().ip(target, ['link', 'set', 'eth0', 'up']);
         } else {
           if (action === 'crash') {
-            await lab.flush(target);
-            await lab.linksUp(target);
+            await lab().flush(target);
+            await lab().linksUp(target);
           }
-          await lab.startDaemon(target, target === 'dir1' ? C1 : C2);
+          await lab().startDaemon(target, target === 'dir1' ? C1 : C2);
         }
         // Settled: dir1 (higher priority, preempt) alone holds both addresses; dir2 BACKUP.
-        if (!(await lab.waitHolder('dir1', 4_000))) {
+        if (!(await lab().waitHolder('dir1', 4_000))) {
           throw new Error(
-            `${where}: VIP on ${(await lab.holders(VIP)).join('+') || 'none'}, DIP on ${(await lab.holders(DIP)).join('+') || 'none'} 4 s after recovery`,
+            `${where}: VIP on ${(await lab().holders(VIP)).join('+') || 'none'}, DIP on ${(await lab().holders(DIP)).join('+') || 'none'} 4 s after recovery`,
           );
         }
-        expect(await lab.waitState('dir2', 'BACKUP', 2_000), where).toBe(true);
-        await reach(lab, 'dir1', where);
+        expect(await lab().waitState('dir2', 'BACKUP', 2_000), where).toBe(true);
+        await reach(lab(), 'dir1', where);
         await sleep(rnd() * 200);
-        expect(await lab.holders(VIP), where).toEqual(['dir1']);
-        expect(await lab.holders(DIP), where).toEqual(['dir1']);
+        expect(await lab().holders(VIP), where).toEqual(['dir1']);
+        expect(await lab().holders(DIP), where).toEqual(['dir1']);
       }
-      const d2 = lab.daemon('dir2')?.log ?? '';
-      const d1 = lab.daemon('dir1')?.log ?? '';
+      const d2 = lab().daemon('dir2')?.log ?? '';
+      const d1 = lab().daemon('dir1')?.log ?? '';
       const dir2Masters = mastersIn(d2);
       console.log(
         [
