@@ -59,10 +59,17 @@ export function rsKey(vs: string, rs: string): string {
   return `${vs}/${rs}`;
 }
 
+/** Event payloads and subjects are built only when an event is published: almost every result
+ * changes nothing, and building them up front cost allocations per check (bench/probe-cpu). */
+function latencyOf(outcome: CheckOutcome | undefined): { latencyMs?: number } {
+  return outcome ? { latencyMs: outcome.latencyMs } : {};
+}
+
 export class HealthBook {
   private readonly servers = new Map<string, RealServerRecord>();
   private readonly vss = new Map<string, VsRecord>();
-  private readonly byCheck = new Map<string, string>();
+  /** Check id to its real server's record: one lookup per result. */
+  private readonly byCheck = new Map<string, RealServerRecord>();
 
   constructor(
     private readonly bus: EventBus,
@@ -81,18 +88,20 @@ export class HealthBook {
       for (const rs of vs.realServers) {
         const key = rsKey(vs.name, rs.name);
         seen.add(key);
-        for (const c of rs.checks) this.byCheck.set(c.id, key);
         const policy = realServerPolicy(rs);
         const old = this.servers.get(key);
         if (!old) {
-          this.servers.set(key, {
+          const rec: RealServerRecord = {
             vs,
             rs,
             state: initialState(policy),
             sinceWall: this.clock.wallMs(),
-          });
+          };
+          this.servers.set(key, rec);
+          for (const c of rs.checks) this.byCheck.set(c.id, rec);
           continue;
         }
+        for (const c of rs.checks) this.byCheck.set(c.id, old);
         old.vs = vs;
         old.rs = rs;
         if (JSON.stringify(old.state.policy) !== JSON.stringify(policy)) {
@@ -133,8 +142,7 @@ export class HealthBook {
 
   /** One check result; returns a retry request for the scheduler, if the machine wants one. */
   onResult(checkId: string, outcome: CheckOutcome): NextRun | undefined {
-    const key = this.byCheck.get(checkId);
-    const rec = key === undefined ? undefined : this.servers.get(key);
+    const rec = this.byCheck.get(checkId);
     if (!rec) return undefined;
     rec.last = {
       checker: checkId,
@@ -178,9 +186,6 @@ export class HealthBook {
   ): NextRun | undefined {
     let next: NextRun | undefined;
     let tableChanged = false;
-    const subject = rsKey(rec.vs.name, rec.rs.name);
-    const base = { vs: rec.vs.name, rs: rec.rs.name };
-    const latency = outcome ? { latencyMs: outcome.latencyMs } : {};
     for (const e of effects) {
       switch (e.kind) {
         case 'up':
@@ -188,15 +193,16 @@ export class HealthBook {
           tableChanged = true;
           this.bus.publish(
             'rs.up',
-            subject,
+            rsKey(rec.vs.name, rec.rs.name),
             { kind: e.checker === 'reload' ? 'config' : 'check', detail: e.reason },
             {
-              ...base,
+              vs: rec.vs.name,
+              rs: rec.rs.name,
               weight: e.weight,
               checker: e.checker,
               code: e.code,
               reason: e.reason,
-              ...latency,
+              ...latencyOf(outcome),
             },
           );
           break;
@@ -205,15 +211,16 @@ export class HealthBook {
           tableChanged = true;
           this.bus.publish(
             'rs.down',
-            subject,
+            rsKey(rec.vs.name, rec.rs.name),
             { kind: e.checker === 'reload' ? 'config' : 'check', detail: e.reason },
             {
-              ...base,
+              vs: rec.vs.name,
+              rs: rec.rs.name,
               checker: e.checker,
               code: e.code,
               reason: e.reason,
               removed: rec.rs.onFailure === 'remove',
-              ...latency,
+              ...latencyOf(outcome),
             },
           );
           break;
@@ -221,17 +228,29 @@ export class HealthBook {
           tableChanged = true;
           this.bus.publish(
             'rs.weight',
-            subject,
+            rsKey(rec.vs.name, rec.rs.name),
             { kind: 'check', detail: e.reason },
-            { ...base, weight: e.weight, previous: e.previous, reason: e.reason },
+            {
+              vs: rec.vs.name,
+              rs: rec.rs.name,
+              weight: e.weight,
+              previous: e.previous,
+              reason: e.reason,
+            },
           );
           break;
         case 'checker':
           this.bus.publish(
             'rs.checker',
-            subject,
+            rsKey(rec.vs.name, rec.rs.name),
             { kind: 'check', detail: e.reason },
-            { ...base, checker: e.checker, health: e.health, reason: e.reason },
+            {
+              vs: rec.vs.name,
+              rs: rec.rs.name,
+              checker: e.checker,
+              health: e.health,
+              reason: e.reason,
+            },
           );
           break;
         case 'schedule-check':

@@ -1,12 +1,13 @@
 /** From a validated check to the checker that runs it, and to the health machine's policies. */
 import type { CheckConfig, RealServerConfig } from '../config/index.js';
+import type { CancelSignal } from '../health/cancel.js';
 import type { CheckerPolicy, RealServerPolicy } from '../health/fsm.js';
 import { probeHttp } from '../health/checkers/http.js';
 import { probeMisc } from '../health/checkers/misc.js';
 import { probeTcp } from '../health/checkers/tcp.js';
 import type { ProbeResult } from '../health/result.js';
 
-export type Probe = (signal: AbortSignal) => Promise<ProbeResult>;
+export type Probe = (signal: CancelSignal) => Promise<ProbeResult>;
 
 export function probeFor(check: CheckConfig, scriptSecurity: boolean): Probe {
   switch (check.kind) {

@@ -3,6 +3,7 @@
  * Separate from scheduler.ts so callers can depend on the shapes without the machinery.
  */
 import type { Clock } from '../lib/clock.js';
+import type { CancelSignal } from './cancel.js';
 import type { HealthEffect } from './fsm.js';
 import type { TimerPort } from './timer-port.js';
 
@@ -10,7 +11,7 @@ export interface ScheduledCheck {
   readonly id: string;
   /** delay_loop. */
   readonly intervalMs: number;
-  /** Hard cap on one run; the probe's signal aborts at this point. */
+  /** Hard cap on one run; the probe's signal fires at this point. */
   readonly timeoutMs: number;
   /** Span the first run is spread over (keepalived `warmup`); default the interval. */
   readonly warmupMs?: number | undefined;
@@ -37,7 +38,7 @@ export interface NextRun {
 export interface SchedulerOptions<R> {
   readonly clock: Clock;
   readonly timers: TimerPort;
-  readonly probe: (checkId: string, signal: AbortSignal) => Promise<R>;
+  readonly probe: (checkId: string, signal: CancelSignal) => Promise<R>;
   /** Called once per settled run; return `{ retryAfterMs }` for a retry, else undefined. */
   readonly onResult: (checkId: string, outcome: RunOutcome<R>) => NextRun | undefined;
   /** Tick granularity in ms (10–100 is sensible); default 50. */

@@ -232,41 +232,47 @@ interface CheckerStep {
 
 /** One result for one checker: the counting rules in the module comment. */
 export function stepChecker(p: CheckerPolicy, c: CheckerState, o: CheckOutcome): CheckerStep {
-  const fallAt = downThreshold(p);
-  const riseAt = upThreshold(p);
+  const next = advanceChecker(p, c, o);
+  return { next, timing: timingOf(c, next, o), tally: tallyOf(p, c, next, o) };
+}
+
+/**
+ * The counting rules alone. Returns `c` itself when nothing changed (an up checker passing
+ * again, the steady state of almost every check), so a result allocates nothing here.
+ */
+function advanceChecker(p: CheckerPolicy, c: CheckerState, o: CheckOutcome): CheckerState {
+  let health: Health;
+  let failures: number;
+  let successes: number;
   if (o.ok) {
-    const successes = Math.min(c.successes + 1, riseAt);
-    const health: Health = c.health === 'up' || successes >= riseAt ? 'up' : 'down';
-    return {
-      next: { id: c.id, health, hasRun: true, failures: 0, successes },
-      timing: 'regular',
-      tally: `${successes}/${riseAt} successes`,
-    };
+    successes = Math.min(c.successes + 1, upThreshold(p));
+    failures = 0;
+    health = c.health === 'up' || successes >= upThreshold(p) ? 'up' : 'down';
+  } else {
+    const fallAt = downThreshold(p);
+    failures = Math.min(c.failures + 1, fallAt);
+    successes = 0;
+    const startupShortcut = p.fall === undefined && !c.hasRun;
+    health = c.health === 'up' && !startupShortcut && failures < fallAt ? 'up' : 'down';
   }
-  const failures = Math.min(c.failures + 1, fallAt);
-  if (c.health === 'down') {
-    return {
-      next: { id: c.id, health: 'down', hasRun: true, failures, successes: 0 },
-      timing: 'regular',
-      tally: `${failures}/${fallAt} failures`,
-    };
+  if (c.hasRun && c.health === health && c.failures === failures && c.successes === successes) {
+    return c;
   }
+  return { id: c.id, health, hasRun: true, failures, successes };
+}
+
+/** A failure that leaves an up checker up is re-checked soon (retry); all else is regular. */
+function timingOf(c: CheckerState, next: CheckerState, o: CheckOutcome): 'regular' | 'retry' {
+  return !o.ok && c.health === 'up' && next.health === 'up' ? 'retry' : 'regular';
+}
+
+/** "2/3 failures" style tally; built only when a reason is (a change happened). */
+function tallyOf(p: CheckerPolicy, c: CheckerState, next: CheckerState, o: CheckOutcome): string {
+  if (o.ok) return `${next.successes}/${upThreshold(p)} successes`;
+  const fallAt = downThreshold(p);
   const startupShortcut = p.fall === undefined && !c.hasRun;
-  if (startupShortcut || failures >= fallAt) {
-    return {
-      next: { id: c.id, health: 'down', hasRun: true, failures, successes: 0 },
-      timing: 'regular',
-      tally:
-        startupShortcut && failures < fallAt
-          ? 'first check failed'
-          : `${failures}/${fallAt} failures`,
-    };
-  }
-  return {
-    next: { id: c.id, health: 'up', hasRun: true, failures, successes: 0 },
-    timing: 'retry',
-    tally: `${failures}/${fallAt} failures`,
-  };
+  if (c.health === 'up' && startupShortcut && next.failures < fallAt) return 'first check failed';
+  return `${next.failures}/${fallAt} failures`;
 }
 
 function rampEffects(s: RealServerState, now: number): HealthEffect[] {
@@ -276,23 +282,50 @@ function rampEffects(s: RealServerState, now: number): HealthEffect[] {
 }
 
 function onResult(s: RealServerState, id: string, o: CheckOutcome, now: number): Transition {
-  const index = s.checkers.findIndex((c) => c.id === id);
+  // A loop, not findIndex: no closure per result (this runs for every check).
+  let index = -1;
+  for (let i = 0; i < s.checkers.length; i++) {
+    if ((s.checkers[i] as CheckerState).id === id) {
+      index = i;
+      break;
+    }
+  }
   const policy = s.policy.checkers[index];
   const before = s.checkers[index];
   if (policy === undefined || before === undefined) {
     throw new LvsdError('HEALTH_UNKNOWN_CHECKER', `no checker ${id} on this real server`);
   }
-  const { next, timing, tally } = stepChecker(policy, before, o);
-  const checkers = s.checkers.map((c, i) => (i === index ? next : c));
-  const up = checkers.every((c) => c.health === 'up');
-  const reason = `${o.reason} (${tally})`;
+  const next = advanceChecker(policy, before, o);
+  const timing = timingOf(before, next, o);
+  const delayMs = timing === 'retry' ? policy.delayBeforeRetryMs : policy.delayLoopMs;
+  const schedule: HealthEffect = { kind: 'schedule-check', checker: id, timing, delayMs };
+  const dynamicWeight =
+    o.ok && o.weight !== undefined ? Math.max(0, Math.trunc(o.weight)) : s.dynamicWeight;
+
+  // Steady state: the checker's counters did not move, so neither did the server's health; only
+  // a ramp or a new dynamic weight could change the weight. Same state object, one effect.
+  if (
+    next === before &&
+    dynamicWeight === s.dynamicWeight &&
+    (!s.up || effectiveWeight(s, now) === s.weight)
+  ) {
+    return { state: s, effects: [schedule] };
+  }
+
+  const checkers =
+    next === before ? s.checkers : s.checkers.map((c, i) => (i === index ? next : c));
+  const up = next === before ? s.up : checkers.every((c) => c.health === 'up');
   const startup = !before.hasRun;
+  const alphaConfirm = !up && startup && policy.alpha && !o.ok;
+  // The reason (with its tally) is text for events: built only when one is emitted.
+  const reason =
+    next.health !== before.health || s.up !== up || alphaConfirm
+      ? `${o.reason} (${tallyOf(policy, before, next, o)})`
+      : '';
   const effects: HealthEffect[] = [];
   if (next.health !== before.health)
     effects.push({ kind: 'checker', checker: id, health: next.health, reason });
 
-  const dynamicWeight =
-    o.ok && o.weight !== undefined ? Math.max(0, Math.trunc(o.weight)) : s.dynamicWeight;
   let state: RealServerState = { ...s, checkers, up, dynamicWeight };
 
   if (s.up && !up) {
@@ -304,7 +337,7 @@ function onResult(s: RealServerState, id: string, o: CheckOutcome, now: number):
     state = { ...state, weight: effectiveWeight(state, now) };
     effects.push({ kind: 'up', checker: id, code: o.code, reason, weight: state.weight, startup });
     effects.push(...rampEffects(state, now));
-  } else if (!up && startup && policy.alpha && !o.ok) {
+  } else if (alphaConfirm) {
     // keepalived runs notify_down for an alpha checker's first failure: nothing changes.
     effects.push({ kind: 'down', checker: id, code: o.code, reason, startup, changed: false });
   } else if (up) {
@@ -319,8 +352,7 @@ function onResult(s: RealServerState, id: string, o: CheckOutcome, now: number):
       });
     }
   }
-  const delayMs = timing === 'retry' ? policy.delayBeforeRetryMs : policy.delayLoopMs;
-  effects.push({ kind: 'schedule-check', checker: id, timing, delayMs });
+  effects.push(schedule);
   return { state, effects };
 }
 

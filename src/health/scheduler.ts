@@ -14,8 +14,9 @@
  *   - a check never overlaps itself: its next run is scheduled only when the previous one has
  *     settled (so a slow check skips its missed slots; see plan.ts nextDueMs);
  *   - at most `maxConcurrent` probes are in flight; due checks wait FIFO by due time;
- *   - each run gets an AbortSignal that fires at `timeoutMs` (reason code CHECK_TIMEOUT), on
- *     update/remove (CHECK_UPDATED / CHECK_REMOVED) and on stop (SCHEDULER_STOPPED);
+ *   - each run gets a cancel signal (cancel.ts: AbortSignal's interface, without its cost) that
+ *     fires at `timeoutMs` (reason code CHECK_TIMEOUT), on update/remove (CHECK_UPDATED /
+ *     CHECK_REMOVED) and on stop (SCHEDULER_STOPPED);
  *   - a run's result is delivered only if its check was neither updated nor removed meanwhile;
  *     after a remove (or update) the same id does not run again until the old run has settled;
  *   - `stop()` aborts everything in flight and resolves when every probe has settled; results
@@ -24,6 +25,7 @@
  * concurrency slot; probes must honour the signal (the checkers do).
  */
 import { LvsdError } from '../lib/errors.js';
+import { CancelToken } from './cancel.js';
 import type {
   NextRun,
   RunOutcome,
@@ -36,6 +38,7 @@ import { Deadlines } from './deadlines.js';
 import { DueQueue } from './due-queue.js';
 import { firstDueMs, nextDueMs, tickAtOrAfter } from './plan.js';
 
+export type { CancelSignal } from './cancel.js';
 export type { TimerHandle, TimerPort } from './timer-port.js';
 export { systemTimers } from './timer-port.js';
 export type {
@@ -50,15 +53,27 @@ export { nextRunFromEffects } from './check-run.js';
 
 type Phase = 'scheduled' | 'queued' | 'running' | 'idle';
 
-interface Run {
-  readonly entry: Entry;
-  readonly controller: AbortController;
+/**
+ * One run of a check; it is also the probe's cancel signal, so a run costs one object (plus its
+ * two settle callbacks) instead of a run record, an AbortController and its signal.
+ */
+class Run extends CancelToken {
   readonly deadlineMs: number;
   readonly generation: number;
   readonly dueMs: number;
-  readonly startedMs: number;
-  timedOut: boolean;
-  done: boolean;
+  timedOut = false;
+  done = false;
+
+  constructor(
+    readonly entry: Entry,
+    readonly startedMs: number,
+    timeoutMs: number,
+  ) {
+    super();
+    this.deadlineMs = startedMs + timeoutMs;
+    this.generation = entry.generation;
+    this.dueMs = entry.dueMs;
+  }
 }
 
 interface Entry {
@@ -74,9 +89,6 @@ interface Entry {
   dueToken: number;
   run: Run | null;
 }
-
-type Settled<R> =
-  { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: unknown };
 
 interface DueItem {
   readonly entry: Entry;
@@ -166,7 +178,7 @@ export class Scheduler<R> {
     const replan = previous.intervalMs !== check.intervalMs || previous.warmupMs !== check.warmupMs;
     if (replan) entry.anchorMs = this.firstDue(check, this.now());
     if (entry.phase === 'running') {
-      entry.run?.controller.abort(new LvsdError('CHECK_UPDATED', `check ${check.id} was updated`));
+      entry.run?.abort(new LvsdError('CHECK_UPDATED', `check ${check.id} was updated`));
     } else if (entry.phase === 'scheduled' && replan) {
       this.schedule(entry, entry.anchorMs);
       this.arm();
@@ -180,7 +192,7 @@ export class Scheduler<R> {
     entry.check = null;
     entry.generation++;
     if (entry.phase === 'running') {
-      entry.run?.controller.abort(new LvsdError('CHECK_REMOVED', `check ${id} was removed`));
+      entry.run?.abort(new LvsdError('CHECK_REMOVED', `check ${id} was removed`));
     } else {
       entry.phase = 'idle';
       this.entries.delete(id);
@@ -215,7 +227,7 @@ export class Scheduler<R> {
     this.pendingHead = 0;
     const reason = new LvsdError('SCHEDULER_STOPPED', 'the scheduler is stopping');
     for (const entry of this.entries.values()) {
-      if (entry.run !== null) entry.run.controller.abort(reason);
+      if (entry.run !== null) entry.run.abort(reason);
       else entry.phase = 'idle';
     }
     if (this.running === 0) this.resolveStopped();
@@ -244,7 +256,7 @@ export class Scheduler<R> {
     }
     this.deadlines.expire(horizonMs, (run, timeoutMs) => {
       run.timedOut = true;
-      run.controller.abort(
+      run.abort(
         new LvsdError('CHECK_TIMEOUT', `check ${run.entry.id} timed out after ${timeoutMs} ms`),
       );
     });
@@ -264,61 +276,60 @@ export class Scheduler<R> {
   }
 
   private start(entry: Entry, check: ScheduledCheck): void {
-    const startedMs = this.now();
-    const controller = new AbortController();
-    const run: Run = {
-      entry,
-      controller,
-      deadlineMs: startedMs + check.timeoutMs,
-      generation: entry.generation,
-      dueMs: entry.dueMs,
-      startedMs,
-      timedOut: false,
-      done: false,
-    };
+    const run = new Run(entry, this.now(), check.timeoutMs);
     entry.run = run;
     entry.phase = 'running';
     this.running++;
     this.deadlines.add(check.timeoutMs, run);
     let promise: Promise<R>;
     try {
-      promise = this.opts.probe(entry.id, controller.signal);
+      promise = this.opts.probe(entry.id, run);
     } catch (error) {
       // A probe that throws synchronously is still a settled run, reported after this batch.
       queueMicrotask(() => {
-        this.finish(entry, run, { ok: false, error });
+        this.finish(run, undefined, error, false);
       });
       return;
     }
     void promise.then(
       (value) => {
-        this.finish(entry, run, { ok: true, value });
+        this.finish(run, value, undefined, true);
       },
       (error: unknown) => {
-        this.finish(entry, run, { ok: false, error });
+        this.finish(run, undefined, error, false);
       },
     );
   }
 
-  private finish(entry: Entry, run: Run, settled: Settled<R>): void {
+  private finish(run: Run, value: R | undefined, error: unknown, ok: boolean): void {
+    const entry = run.entry;
     run.done = true;
     this.running--;
     const now = this.now();
     let next: NextRun | undefined;
     if (this.stopped === null && entry.check !== null && run.generation === entry.generation) {
-      const info = {
-        dueMs: run.dueMs,
-        startedMs: run.startedMs,
-        durationMs: now - run.startedMs,
-        timedOut: run.timedOut,
-      };
-      const outcome: RunOutcome<R> = settled.ok
-        ? { kind: 'result', result: settled.value, ...info }
-        : { kind: 'error', error: settled.error, ...info };
+      // Literals, not a spread of a shared info object: one allocation and one shape each.
+      const outcome: RunOutcome<R> = ok
+        ? {
+            kind: 'result',
+            result: value as R,
+            dueMs: run.dueMs,
+            startedMs: run.startedMs,
+            durationMs: now - run.startedMs,
+            timedOut: run.timedOut,
+          }
+        : {
+            kind: 'error',
+            error,
+            dueMs: run.dueMs,
+            startedMs: run.startedMs,
+            durationMs: now - run.startedMs,
+            timedOut: run.timedOut,
+          };
       try {
         next = this.opts.onResult(entry.id, outcome);
-      } catch (error) {
-        this.callbackError(entry.id, error);
+      } catch (err) {
+        this.callbackError(entry.id, err);
       }
     }
     // Cleared only now, so an update/remove made by the callback sees the run and is honoured.

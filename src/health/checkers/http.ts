@@ -21,6 +21,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { connect as netConnect, isIP, type Socket, type TcpNetConnectOpts } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { CancelSignal } from '../cancel.js';
 import { codeForSocketError, type ProbeResult } from '../result.js';
 import { armDeadline, cancelDeadline, restartDeadline, type Deadline } from './deadline.js';
 import { HttpResponseParser } from './http-response.js';
@@ -114,21 +115,38 @@ function validPath(path: string): boolean {
   return true;
 }
 
-/** Check every url in turn; all must pass. Never throws. */
-export async function probeHttp(
-  target: HttpCheckTarget,
-  signal?: AbortSignal,
-): Promise<ProbeResult> {
+/** Check every url in turn; all must pass. Never throws, never rejects. */
+export function probeHttp(target: HttpCheckTarget, signal?: CancelSignal): Promise<ProbeResult> {
   const start = performance.now();
-  if (target.urls.length === 0) return result(start, 'ok', 'no url configured');
+  const urls = target.urls;
+  if (urls.length === 0) return Promise.resolve(result(start, 'ok', 'no url configured'));
+  if (signal?.aborted === true) return Promise.resolve(abortedResult(start));
+  if (urls.length > 1) return probeUrls(target, start, signal);
+  // One url (the common case): the exchange's own promise, no async frame around it.
+  try {
+    return new UrlExchange(target, urls[0] as HttpUrl, start, signal).run();
+  } catch (err) {
+    return Promise.resolve(internalError(start, err));
+  }
+}
+
+/** Unreachable by design; a bug must still not take the scheduler down. */
+function internalError(start: number, err: unknown): ProbeResult {
+  return result(start, 'io', `internal error: ${String(err)}`);
+}
+
+async function probeUrls(
+  target: HttpCheckTarget,
+  start: number,
+  signal: CancelSignal | undefined,
+): Promise<ProbeResult> {
   let last: ProbeResult | undefined;
   for (const url of target.urls) {
     if (signal?.aborted === true) return abortedResult(start);
     try {
       last = await new UrlExchange(target, url, start, signal).run();
     } catch (err) {
-      // Unreachable by design; a bug must still not take the scheduler down.
-      last = result(start, 'io', `internal error: ${String(err)}`);
+      last = internalError(start, err);
     }
     if (!last.ok) return last;
   }
@@ -152,7 +170,7 @@ class UrlExchange {
     private readonly target: HttpCheckTarget,
     private readonly url: HttpUrl,
     private readonly start: number,
-    private readonly signal: AbortSignal | undefined,
+    private readonly signal: CancelSignal | undefined,
   ) {
     this.hash = url.digest === undefined ? undefined : createHash('md5');
     const hash = this.hash;
@@ -184,8 +202,12 @@ class UrlExchange {
         this.finish(socketFailure(this.start, err, { path: this.url.path }));
         return;
       }
-      // With the connect: net and tls queue it and flush it the moment the connection is up.
-      this.socket.write(requestFor(this.target, this.url));
+      try {
+        // With the connect: net and tls queue it and flush it the moment the connection is up.
+        this.socket.write(requestFor(this.target, this.url));
+      } catch (err) {
+        this.finish(internalError(this.start, err)); // probeHttp never rejects
+      }
     });
   }
 

@@ -17,6 +17,7 @@
  *   (keepalived ignores such a run; lvsd reports it).
  */
 import { execa } from 'execa';
+import type { CancelSignal } from '../cancel.js';
 import type { ProbeCode, ProbeDetail, ProbeResult } from '../result.js';
 import { armDeadline, cancelDeadline, type Deadline } from './deadline.js';
 import { insecureReason, resolveRunAs } from './script-security.js';
@@ -49,7 +50,7 @@ const OUTPUT_DRAIN_MS = 50;
 /** Never throws. */
 export async function probeMisc(
   target: MiscCheckTarget,
-  signal?: AbortSignal,
+  signal?: CancelSignal,
 ): Promise<ProbeResult> {
   const start = performance.now();
   try {
@@ -84,7 +85,7 @@ type Ending = 'exit' | 'timeout' | 'aborted';
 async function runScript(
   target: MiscCheckTarget,
   start: number,
-  signal?: AbortSignal,
+  signal?: CancelSignal,
 ): Promise<ProbeResult> {
   const [file, ...args] = target.argv;
   if (file === undefined || file === '') return result(start, 'spawn', 'empty command');

@@ -6,6 +6,7 @@
  * its own connect_timeout, counted in total, as the HTTP checker's response phase.
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import type { CancelSignal } from '../cancel.js';
 import type { ProbeResult } from '../result.js';
 import { armDeadline, cancelDeadline, type Deadline } from './deadline.js';
 import {
@@ -33,7 +34,7 @@ export interface TcpCheckTarget {
 export const DEFAULT_MAX_READ_BYTES = 16 * 1024;
 
 /** Never throws. */
-export function probeTcp(target: TcpCheckTarget, signal?: AbortSignal): Promise<ProbeResult> {
+export function probeTcp(target: TcpCheckTarget, signal?: CancelSignal): Promise<ProbeResult> {
   const start = performance.now();
   if (signal?.aborted === true) return Promise.resolve(abortedResult(start));
   return new TcpExchange(target, start, signal).run();
@@ -53,7 +54,7 @@ class TcpExchange {
   constructor(
     private readonly target: TcpCheckTarget,
     private readonly start: number,
-    private readonly signal: AbortSignal | undefined,
+    private readonly signal: CancelSignal | undefined,
   ) {
     this.expect =
       target.expect === undefined || target.expect === '' ? undefined : Buffer.from(target.expect);

@@ -1,6 +1,6 @@
 // A TimerPort driven by a FakeClock: tests move time by hand and never sleep.
 import { DueQueue } from '../../../src/health/due-queue.js';
-import type { TimerHandle, TimerPort } from '../../../src/health/scheduler.js';
+import type { CancelSignal, TimerHandle, TimerPort } from '../../../src/health/scheduler.js';
 import { FakeClock } from '../../../src/lib/clock.js';
 
 /** Let every queued promise callback run (setImmediate runs after the microtask queue). */
@@ -55,7 +55,7 @@ export class ManualTimers implements TimerPort {
   }
 
   /** A promise that resolves after `ms` of fake time (for fake probe latency). */
-  sleep(ms: number, signal?: AbortSignal): Promise<'done' | 'aborted'> {
+  sleep(ms: number, signal?: CancelSignal): Promise<'done' | 'aborted'> {
     return new Promise((resolve) => {
       const handle = this.setTimeout(() => {
         resolve('done');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   Scheduler,
+  type CancelSignal,
   type NextRun,
   type RunOutcome,
   type ScheduledCheck,
@@ -20,12 +21,12 @@ interface Harness {
   readonly results: { id: string; outcome: RunOutcome<Fake>; at: number }[];
   /** Starts per check id: [startedAt, settledAt | undefined]. */
   readonly runs: Map<string, [number, number | undefined][]>;
-  readonly signals: AbortSignal[];
+  readonly signals: CancelSignal[];
   inFlight: number;
   maxInFlight: number;
 }
 
-type ProbeImpl = (h: Harness, id: string, signal: AbortSignal) => Promise<Fake>;
+type ProbeImpl = (h: Harness, id: string, signal: CancelSignal) => Promise<Fake>;
 
 function harness(
   impl: ProbeImpl,
