@@ -5,7 +5,7 @@
  * a margin for a loaded 2-core machine; the client's outage is printed for the record.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DIP, MAC, VIP, type DirectorLab, type PairConfig } from '../../helpers/director-lab.js';
+import { DIP, MAC, VIP, type PairConfig } from '../../helpers/director-lab.js';
 import { probeNetns } from '../../helpers/netns.js';
 import { useDirectorLab } from './suite.js';
 

@@ -5,7 +5,7 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { VIP, type DirectorLab, type PairConfig } from '../../helpers/director-lab.js';
+import { VIP, type PairConfig } from '../../helpers/director-lab.js';
 import { probeNetns } from '../../helpers/netns.js';
 import { useDirectorLab } from './suite.js';
 

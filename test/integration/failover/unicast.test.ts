@@ -5,7 +5,7 @@
  * fails over on a crash and on a clean stop.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DIP, VIP, type DirectorLab, type PairConfig } from '../../helpers/director-lab.js';
+import { DIP, VIP, type PairConfig } from '../../helpers/director-lab.js';
 import { probeNetns } from '../../helpers/netns.js';
 import { useDirectorLab } from './suite.js';
 
