@@ -39,6 +39,7 @@ tr.rs-down{background:color-mix(in srgb,var(--bad) 12%,transparent)}
 tr.rs-drain{background:color-mix(in srgb,var(--warn) 12%,transparent)}
 .ok{color:var(--ok)}.bad{color:var(--bad)}.problem{color:var(--bad);font-weight:600}
 q{font-style:italic}
+time{white-space:nowrap}
 `;
 
 /** Replaces the fragment every REFRESH_MS; says so, in red, when it could not. */

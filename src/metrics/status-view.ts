@@ -82,7 +82,7 @@ function realServer(rs: RealServerStatus, now: number): string {
   const since = formatDuration(Math.max(0, now - rs.health.since));
   const last = rs.health.last;
   const check = last
-    ? `<span class="${last.ok ? 'ok' : 'bad'}">${e(last.checker)} ${e(last.code)}</span> ${e(last.reason)} <small>${e(latency(last.latencyMs))}, ${e(formatDuration(Math.max(0, now - last.at)))} ago</small>`
+    ? `<span class="${last.ok ? 'ok' : 'bad'}">${e(checkerName(last.checker))} ${e(last.code)}</span> ${e(last.reason)} <small>${e(latency(last.latencyMs))}, ${e(formatDuration(Math.max(0, now - last.at)))} ago</small>`
     : '<span class="muted">no check yet</span>';
   const current = rs.currentWeight === null ? '–' : String(rs.currentWeight);
   const conns = rs.connections;
@@ -101,6 +101,11 @@ function admin(a: AdminView, now: number): string {
     a.reason ? `<br><q>${e(a.reason)}</q>` : '',
   ];
   return parts.join('');
+}
+
+/** `tcp:198.18.0.10:80/198.18.1.11:80/HTTP_GET` → `HTTP_GET`: the row already names the server. */
+function checkerName(id: string): string {
+  return id.slice(id.lastIndexOf('/') + 1) || id;
 }
 
 function latency(ms: number): string {
