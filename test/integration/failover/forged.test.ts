@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { encodeAdvert } from '../../../src/vrrp/wire/advert.js';
+import { keyFromAuthPass } from '../../../src/vrrp/wire/keys.js';
 import {
   IP,
   VIP,
@@ -102,6 +103,22 @@ describe.skipIf(!probe.ok)(
         expect(drops['bad-mac'] ?? 0).toBeGreaterThan(100);
         expect(drops.unauthenticated ?? 0).toBeGreaterThan(100);
       }
+    });
+
+    it('auth_pass (weak derived key): adverts made with another pass are dropped, the VIP stays', async () => {
+      await lab().startPair({ ...D1, auth: 'pass' }, { ...D2, auth: 'pass' });
+      expect(await lab().reaches()).toBe('dir1');
+      const other = keyFromAuthPass('guessed', 51, 4).bytes;
+      const sending = lab().rogueSend([forged(255, other), forged(0, other), forged(255, null)], {
+        count: 150,
+        intervalMs: 4,
+      });
+      const seen = await watchHolders(lab(), sending);
+      expect([...seen]).toEqual(['dir1']);
+      const drops = await cliDrops(lab(), 'dir2');
+      expect(drops['bad-mac'] ?? 0).toBeGreaterThan(80);
+      expect(drops.unauthenticated ?? 0).toBeGreaterThan(40);
+      expect(await lab().states('dir2')).toEqual({ FRONT: 'BACKUP', BACK: 'BACKUP' });
     });
 
     it('replayed captures of the master: dropped as replays while dir1 lives', async () => {

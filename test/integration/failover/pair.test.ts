@@ -86,6 +86,23 @@ describe.skipIf(!probe.ok)(
       console.log(`fail-back: client outage ${lab().outage(t, 'dir2', 'dir1')?.toFixed(0)} ms`);
     });
 
+    it('preempt_delay 1: the restarted dir1 waits about a second before it takes the VIP back', async () => {
+      const c1: PairConfig = { ...D1, preemptDelay: 1 };
+      await lab().startPair(c1, D2);
+      await lab().crash('dir1');
+      expect(await lab().waitHolder('dir2', TAKEOVER_MS)).toBe(true);
+      await lab().flush('dir1');
+      await lab().linksUp('dir1');
+      await lab().startDaemon('dir1', c1);
+      const started = Date.now();
+      expect(await lab().waitState('dir1', 'BACKUP', 2_000)).toBe(true);
+      expect(await lab().waitHolder('dir1', 4_000)).toBe(true);
+      const waited = Date.now() - started;
+      console.log(`preempt_delay 1: dir1 took the VIP back ${waited} ms after its socket answered`);
+      expect(waited).toBeGreaterThanOrEqual(900);
+      expect(await lab().reaches()).toBe('dir1');
+    });
+
     it('nopreempt: the restarted dir1 stays BACKUP, dir2 keeps the VIP', async () => {
       const c1: PairConfig = { ...D1, nopreempt: true };
       const c2: PairConfig = { ...D2, nopreempt: true };
