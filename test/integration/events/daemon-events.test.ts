@@ -14,6 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSwitchableBackend, type SwitchableBackend } from '../../../src/demo/backend.js';
 import type { AnyEvent } from '../../../src/lib/events.js';
 import { SchemaChecker } from '../../unit/webhooks/json-schema-check.js';
+import { until } from './until.js';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const bin = path.join(repo, 'bin/lvsd.js');
@@ -77,21 +78,6 @@ function parse(stdout: string): AnyEvent[] {
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as AnyEvent);
-}
-
-async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const t0 = Date.now();
-  for (let i = 0; i < 1000; i++) {
-    try {
-      const v = await f();
-      if (ok(v)) return v;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() - t0 > ms) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`not reached within ${ms} ms`);
 }
 
 const contiguous = (seqs: readonly number[]) =>

@@ -14,6 +14,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSwitchableBackend, type SwitchableBackend } from '../../../src/demo/backend.js';
 import { HOSTILE } from './fixture.js';
+import { until } from '../events/until.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -42,21 +43,6 @@ function freePort(): Promise<number> {
       });
     });
   });
-}
-
-async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const t0 = Date.now();
-  for (let i = 0; i < 2000; i++) {
-    try {
-      const v = await f();
-      if (ok(v)) return v;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() - t0 > ms) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`not reached within ${ms} ms`);
 }
 
 beforeAll(async () => {
@@ -161,7 +147,7 @@ describe.skipIf(!hasChromium)('the status page in Chromium', () => {
       const adminText = await drainRow.locator('td.admin').innerText();
       expect(adminText).toMatch(/^DRAINED by alice/);
       expect(adminText).toContain(`kernel upgrade ${HOSTILE}`); // shown as text …
-      expect(await page.evaluate(() => 'pwned' in window)).toBe(false); // … and never run
+      expect(await page.evaluate("'pwned' in window")).toBe(false); // … and never run
       expect(await drainRow.locator('img').count()).toBe(0);
       const upRow = page.locator(`tr[data-rs="127.0.0.1:${up.port}"]`);
       expect(await upRow.getAttribute('class')).toContain('rs-up');
