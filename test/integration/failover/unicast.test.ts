@@ -40,8 +40,8 @@ describe.skipIf(!probe.ok)(
       expect(await lab().reaches()).toBe('dir1');
       const t = await lab().crash('dir1');
       expect(await lab().waitHolder('dir2', 1_500)).toBe(true);
-      console.log(`unicast crash: client outage ${lab().outage(t, 'dir1', 'dir2')?.toFixed(0)} ms`);
       expect(await lab().reaches()).toBe('dir2');
+      console.log(`unicast crash: client outage ${lab().outage(t, 'dir1', 'dir2')?.toFixed(0)} ms`);
       await lab().flush('dir1');
       await lab().linksUp('dir1');
       await lab().startDaemon('dir1', U1);
