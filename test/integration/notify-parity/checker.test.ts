@@ -1,0 +1,215 @@
+/**
+ * Notify parity for real servers: `notify_up` / `notify_down` (and `quorum_up` / `quorum_down`)
+ * and the LVS lines of the notify FIFO, keepalived 2.2.7 against lvsd, with the same config
+ * and the same recording script, in a network namespace with TCP backends on its loopback that
+ * the test starts and stops.
+ *
+ * keepalived's checker (`keepalived --check`) cannot run without IPVS: on a kernel without it
+ * (this host: "IPVS: Can't initialize ipvs", the checker child exits FATAL) only lvsd runs and
+ * is compared with keepalived's documented argv and FIFO format (keepalived.conf(5):
+ * `notify_up`/`notify_down` get the configured words only; `lvs_notify_fifo` lines
+ * `RS [1.2.3.4]:tcp:80 [192.168.201.15]:tcp:80 {UP|DOWN}` and `VS [192.168.201.15]:tcp:80
+ * {UP|DOWN}`). On a kernel with IPVS (../shared/ipvs-vm/run -- npx vitest run THIS_FILE) both
+ * run and are compared with each other, and keepalived with the documented lines.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LVSD_BIN } from '../../helpers/director-lab.js';
+import { NetnsLab, probeNetns, hasTool, type LabChild } from '../../helpers/netns.js';
+import {
+  FifoReader,
+  KeepalivedRunner,
+  NotifyRecorder,
+  asSet,
+  makeFifo,
+} from '../../helpers/notify-recorder.js';
+import { probeIpvs } from '../../ipvs/helpers.js';
+
+const probe = probeNetns();
+const ipvs = probe.ok && hasTool('keepalived') && probeIpvs().ok;
+const VIP = '198.18.0.10';
+const PORTS = [18081, 18082] as const;
+const VS = `[${VIP}]:tcp:80`;
+const rsFifo = (p: number, up: boolean): string =>
+  `RS [127.0.0.1]:tcp:${p} ${VS} ${up ? 'UP' : 'DOWN'}`;
+
+type Kind = 'keepalived' | 'lvsd';
+
+interface Step {
+  readonly name: string;
+  readonly notify: string[];
+  readonly fifo: string[];
+}
+
+// A checker may close with a reset (SO_LINGER 0): the backend must survive ECONNRESET.
+const BACKEND_JS = `const s = require('node:net').createServer((c) => { c.on('error', () => {}); c.end(); });
+s.listen(Number(process.argv[1]), '127.0.0.1', () => process.stdout.write('ready\\n'));
+process.on('SIGTERM', () => process.exit(0));`;
+
+describe.skipIf(!probe.ok)(
+  `notify parity: real servers ${probe.ok ? (ipvs ? '(keepalived and lvsd)' : '(lvsd against keepalived’s documented argv: no IPVS here for keepalived --check)') : `(skipped: ${probe.reason})`}`,
+  { timeout: 90_000 },
+  () => {
+    let net: NetnsLab;
+    let ns: string;
+    let dir: string;
+    let ka: KeepalivedRunner;
+    let rec: NotifyRecorder;
+
+    beforeAll(async () => {
+      net = new NetnsLab('npc');
+      ns = await net.ns('dir');
+      dir = mkdtempSync(join(tmpdir(), 'lvsd-npc-'));
+      ka = new KeepalivedRunner(dir);
+      rec = new NotifyRecorder(dir);
+    }, 30_000);
+    afterAll(async () => {
+      await ka?.killAll();
+      rec?.dispose();
+      await net?.dispose();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    function config(kind: Kind, fifo: string): string {
+      const rs = PORTS.map((p, i) =>
+        [
+          `  real_server 127.0.0.1 ${p} {`,
+          '    weight 1',
+          `  ${rec.line('notify_up', `RS${i + 1}/notify_up`)}`,
+          `  ${rec.line('notify_down', `RS${i + 1}/notify_down`)}`,
+          '    TCP_CHECK {',
+          '      connect_timeout 1',
+          '      retry 0',
+          '    }',
+          '  }',
+        ].join('\n'),
+      ).join('\n');
+      const lvsd =
+        kind === 'lvsd'
+          ? [
+              'lvsd {',
+              '  ipvs_driver memory',
+              '  metrics_address off',
+              `  control_socket ${join(dir, 'lvsd.sock')}`,
+              `  control_socket_ro ${join(dir, 'lvsd-ro.sock')}`,
+              `  state_dir ${join(dir, 'state')}`,
+              '}',
+            ].join('\n')
+          : '';
+      return [
+        'global_defs {',
+        '  router_id chk',
+        '  script_user root',
+        '  enable_script_security',
+        `  lvs_notify_fifo ${fifo}`,
+        '}',
+        `virtual_server ${VIP} 80 {`,
+        '  delay_loop 1',
+        '  lb_algo rr',
+        '  lb_kind NAT',
+        '  protocol TCP',
+        rec.line('quorum_up', 'VS/quorum_up'),
+        rec.line('quorum_down', 'VS/quorum_down'),
+        rs,
+        '}',
+        lvsd,
+        '',
+      ].join('\n');
+    }
+
+    /** A backend on the namespace's loopback (in a box: a LabChild is a thenable). */
+    async function backend(port: number): Promise<{ child: LabChild }> {
+      const c = net.spawn(ns, process.execPath, ['-e', BACKEND_JS, String(port)]);
+      let out = '';
+      c.stdout?.setEncoding('utf8');
+      c.stdout?.on('data', (d: string) => (out += d));
+      for (let i = 0; i < 100 && !out.includes('ready'); i++) await sleep(50);
+      if (!out.includes('ready')) throw new Error(`backend ${port} did not start`);
+      return { child: c };
+    }
+
+    async function stopBackend(b: { child: LabChild } | undefined): Promise<void> {
+      const c = b?.child;
+      if (!c) return;
+      c.kill('SIGKILL');
+      await Promise.race([c.catch(() => undefined), sleep(3_000)]);
+    }
+
+    async function run(kind: Kind): Promise<Step[]> {
+      await rec.take(0, 0, 0);
+      const fifo = join(dir, `${kind}.fifo`);
+      makeFifo(fifo);
+      const reader = new FifoReader(fifo);
+      const backends = new Map<number, { child: LabChild }>();
+      const [p1, p2] = PORTS;
+      let lvsd: { child: LabChild } | undefined;
+      const steps: Step[] = [];
+      const tag = (l: string): string => l.replace(`${ns} `, '').replace(rec.script, 'SCRIPT');
+      const step = async (name: string, min: number): Promise<void> => {
+        // delay_loop 1 s, connect_timeout 1 s, retry 0: a change shows within about 2 s.
+        const notify = (await rec.take(min, 1_000, 8_000)).map(tag);
+        const lines = await reader.take(0, 300, 1_000);
+        if (process.env.LVSD_PARITY_SHOW === '1')
+          console.log(`${kind} ${name}:\n  ${[...notify, ...lines].join('\n  ')}`);
+        steps.push({ name, notify: asSet(notify), fifo: asSet(lines) });
+      };
+      try {
+        backends.set(p1, await backend(p1));
+        const text = config(kind, fifo);
+        if (kind === 'keepalived') ka.start(ns, 'chk', text, 'check');
+        else {
+          const file = join(dir, 'lvsd.conf');
+          writeFileSync(file, text);
+          lvsd = { child: net.spawn(ns, process.execPath, [LVSD_BIN, 'run', '-f', file]) };
+        }
+        // RS1 up (its backend runs), RS2 down (none): both start up, RS2 fails its first check.
+        await step('start: RS1 answers, RS2 does not', 1);
+        await stopBackend(backends.get(p1));
+        await step('RS1 stops answering (no server left: quorum down)', 2);
+        backends.set(p1, await backend(p1));
+        await step('RS1 answers again (quorum up)', 2);
+        backends.set(p2, await backend(p2));
+        await step('RS2 answers', 1);
+      } finally {
+        await ka.killAll();
+        await stopBackend(lvsd);
+        for (const c of backends.values()) await stopBackend(c);
+        reader.close();
+        rmSync(fifo, { force: true });
+      }
+      return steps;
+    }
+
+    /** keepalived's documented behaviour for these steps (keepalived.conf(5)). */
+    const documented: readonly Step[] = [
+      {
+        name: 'start: RS1 answers, RS2 does not',
+        notify: ['SCRIPT RS2/notify_down'],
+        fifo: [rsFifo(PORTS[1], false)],
+      },
+      {
+        name: 'RS1 stops answering (no server left: quorum down)',
+        notify: ['SCRIPT RS1/notify_down', 'SCRIPT VS/quorum_down'],
+        fifo: [rsFifo(PORTS[0], false), `VS ${VS} DOWN`],
+      },
+      {
+        name: 'RS1 answers again (quorum up)',
+        notify: ['SCRIPT RS1/notify_up', 'SCRIPT VS/quorum_up'],
+        fifo: [rsFifo(PORTS[0], true), `VS ${VS} UP`],
+      },
+      { name: 'RS2 answers', notify: ['SCRIPT RS2/notify_up'], fifo: [rsFifo(PORTS[1], true)] },
+    ].map((s) => ({ ...s, notify: asSet(s.notify), fifo: asSet(s.fifo) }));
+
+    it.skipIf(!ipvs)('keepalived --check records the documented argv and FIFO lines', async () => {
+      expect(await run('keepalived')).toEqual(documented);
+    });
+
+    it('lvsd records the same argv and FIFO lines as keepalived', async () => {
+      const l = await run('lvsd');
+      expect(l).toEqual(documented);
+    });
+  },
+);
