@@ -23,10 +23,25 @@ export interface LinkPort {
 const IFF_UP = 0x1;
 const SAFE_NAME = /^[^\s/%]{1,15}$/;
 
+/** How long the interface list is reused: onLink runs for every advert received. */
+const INTERFACES_TTL_MS = 1_000;
+
 /** The host's interfaces, seen from this process's network namespace. */
 export class SystemLinks implements LinkPort {
+  private cached: { at: number; value: ReturnType<typeof networkInterfaces> } | undefined;
+
+  /** os.networkInterfaces() costs a getifaddrs() and an object per address: not per packet. */
+  private interfaces(): ReturnType<typeof networkInterfaces> {
+    const now = performance.now();
+    if (!this.cached || now - this.cached.at > INTERFACES_TTL_MS)
+      this.cached = { at: now, value: networkInterfaces() };
+    return this.cached.value;
+  }
+
   addresses(dev: string, family: 4 | 6): readonly string[] {
-    const list = networkInterfaces()[dev] ?? [];
+    // Fresh: called when an instance starts, and a VIP just added must not be taken for ours.
+    this.cached = undefined;
+    const list = this.interfaces()[dev] ?? [];
     const want = family === 4 ? 'IPv4' : 'IPv6';
     return list
       .filter((a) => a.family === want)
@@ -36,7 +51,7 @@ export class SystemLinks implements LinkPort {
   onLink(dev: string, address: string): boolean {
     const [bare = '', zone] = address.split('%');
     if (zone !== undefined && bare.toLowerCase().startsWith('fe80:')) return zone === dev;
-    return (networkInterfaces()[dev] ?? []).some((a) => a.cidr !== null && inSubnet(bare, a.cidr));
+    return (this.interfaces()[dev] ?? []).some((a) => a.cidr !== null && inSubnet(bare, a.cidr));
   }
 
   linkUp(dev: string): boolean {
