@@ -26,6 +26,7 @@ export const defaultDaemonSettings: DaemonSettings = {
   checkConcurrency: 256,
   webhooks: [],
   maintenance: [],
+  restartGraceMs: 10_000,
 };
 
 export interface BuildOptions {
@@ -105,6 +106,7 @@ export function buildConfig(
     checkConcurrency: l?.checkConcurrency ?? defaultDaemonSettings.checkConcurrency,
     ...(replication ? { replication } : {}),
     maintenance,
+    restartGraceMs: l?.restartGraceMs ?? defaultDaemonSettings.restartGraceMs,
     webhooks: (l?.webhooks ?? []).flatMap((w) =>
       w.url
         ? [

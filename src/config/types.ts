@@ -250,6 +250,8 @@ export interface DaemonSettings {
   readonly keyFile?: string;
   readonly checkConcurrency: number;
   readonly webhooks: readonly WebhookConfig[];
+  /** How long this director, as backup, waits for a master that said it restarts. */
+  readonly restartGraceMs: number;
   /** Maintenance windows declared in the lvsd block (ids from their content). */
   readonly maintenance: readonly {
     readonly id: string;

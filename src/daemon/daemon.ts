@@ -197,7 +197,7 @@ export class Daemon {
           clock: opts.clock,
           timers: opts.timers,
           drivers: opts.vrrp,
-          ...(opts.restartGraceMs === undefined ? {} : { restartGraceMs: opts.restartGraceMs }),
+          restartGraceMs: opts.restartGraceMs ?? d.config.daemon.restartGraceMs,
         });
     } catch (err) {
       await d.scheduler.stop().catch(() => undefined);
@@ -344,9 +344,7 @@ export class Daemon {
         clock: this.opts.clock,
         timers: this.opts.timers,
         drivers,
-        ...(this.opts.restartGraceMs === undefined
-          ? {}
-          : { restartGraceMs: this.opts.restartGraceMs }),
+        restartGraceMs: this.opts.restartGraceMs ?? this.config.daemon.restartGraceMs,
       }).then((v) => {
         this.vrrp = v;
       }, fail);

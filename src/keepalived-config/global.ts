@@ -272,6 +272,9 @@ export function buildLvsdBlock(
       case 'replication_listen':
         setIf(b, 'replicationListen', r.word(s, 'ADDRESS'));
         break;
+      case 'restart_grace':
+        setIf(b, 'restartGraceMs', r.timer(s, 0, 3600));
+        break;
       case 'maintenance': {
         const m = buildMaintenance(s, r);
         if (m) b.maintenance.push(m);

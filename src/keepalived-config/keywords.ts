@@ -393,6 +393,7 @@ export const keywords: Record<BlockName, readonly string[]> = {
     'replication_port',
     'replication_listen',
     'maintenance',
+    'restart_grace',
   ],
 };
 

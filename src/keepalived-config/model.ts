@@ -330,6 +330,8 @@ export interface LvsdBlock extends Located {
   replicationPort?: number;
   replicationListen?: string;
   maintenance: LvsdMaintenance[];
+  /** How long a backup waits for a master that said it restarts (ruling 14). */
+  restartGraceMs?: number;
 }
 
 /** `maintenance VS RS { at CRON; for DURATION; timezone ZONE; reason TEXT }` (lvsd block). */

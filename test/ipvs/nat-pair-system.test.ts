@@ -67,7 +67,10 @@ function configFor(lab: DirectorLab, d: Director, vs: string): string {
   return lab
     .config(d, { priority: d === 'dir1' ? 150 : 100, advertInt: 1, top: vs })
     .replace('ipvs_driver memory', 'ipvs_driver ipvsadm')
-    .replace('script_user root', 'script_user root\n  lvs_sync_daemon eth1 FRONT');
+    .replace('script_user root', 'script_user root\n  lvs_sync_daemon eth1 FRONT')
+    // A restart in the emulated VM takes 5-20 s (node's start at 10-20x slower CPU); on real
+    // hardware it is about a second and the default 10 s is plenty.
+    .replace('lvsd {\n', 'lvsd {\n  restart_grace 60\n');
 }
 
 // Answers every path with its name; stdin "fail" / "ok" switches every answer to 503 / 200.
@@ -90,7 +93,7 @@ const LOAD_JS = `
 const http = require('node:http');
 setInterval(() => {
   const t = Date.now();
-  const req = http.get({ host: '198.18.0.10', port: 80, path: '/', agent: false, timeout: 2000 }, (res) => {
+  const req = http.get({ host: '198.18.0.10', port: 80, path: '/', agent: false, timeout: 5000 }, (res) => {
     let body = '';
     res.on('data', (d) => (body += d));
     res.on('end', () => console.log(JSON.stringify({ t, ok: res.statusCode === 200, rs: body.trim() })));
