@@ -64,13 +64,15 @@ ${rs('198.18.1.12', w2)}
 }
 
 function configFor(lab: DirectorLab, d: Director, vs: string): string {
-  return lab
-    .config(d, { priority: d === 'dir1' ? 150 : 100, advertInt: 1, top: vs })
-    .replace('ipvs_driver memory', 'ipvs_driver ipvsadm')
-    .replace('script_user root', 'script_user root\n  lvs_sync_daemon eth1 FRONT')
-    // A restart in the emulated VM takes 5-20 s (node's start at 10-20x slower CPU); on real
-    // hardware it is about a second and the default 10 s is plenty.
-    .replace('lvsd {\n', 'lvsd {\n  restart_grace 60\n');
+  return (
+    lab
+      .config(d, { priority: d === 'dir1' ? 150 : 100, advertInt: 1, top: vs })
+      .replace('ipvs_driver memory', 'ipvs_driver ipvsadm')
+      .replace('script_user root', 'script_user root\n  lvs_sync_daemon eth1 FRONT')
+      // A restart in the emulated VM takes 5-20 s (node's start at 10-20x slower CPU); on real
+      // hardware it is about a second and the default 10 s is plenty.
+      .replace('lvsd {\n', 'lvsd {\n  restart_grace 60\n')
+  );
 }
 
 // Answers every path with its name; stdin "fail" / "ok" switches every answer to 503 / 200.
