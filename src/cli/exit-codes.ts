@@ -24,6 +24,8 @@ export const exitCodes = {
   notAllowed: 9,
   /** Refused: no such server, an ambiguous name, a bad request. */
   refused: 10,
+  /** events --follow: lvsd cut this reader off because it fell too far behind (SLOW_CONSUMER). */
+  cutOff: 11,
 } as const;
 
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];

@@ -21,12 +21,8 @@ export const controlExitCodes = {
   denied: exitCodes.notAllowed,
   /** lvsd refused the request: unknown or ambiguous server, unknown window, bad value. */
   refused: exitCodes.refused,
-  /**
-   * events: lvsd cut this reader off (SLOW_CONSUMER: it fell too far behind). 11 is the next
-   * free status after src/cli/exit-codes.ts's 10; it belongs there as `cutOff` (not this
-   * module's file to change).
-   */
-  cutOff: 11,
+  /** events: lvsd cut this reader off (SLOW_CONSUMER: it fell too far behind). */
+  cutOff: exitCodes.cutOff,
 } as const;
 
 export const socketFlag: FlagSpec = {
