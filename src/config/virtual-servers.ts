@@ -8,11 +8,12 @@ import type {
   DiagnosticSink,
   LvsdBlock,
   RealServer,
+  SourcePosition,
   VirtualServer,
   VirtualServerGroup,
 } from '../keepalived-config/index.js';
 import { fwmarkName, groupName, realServerName, serviceName } from './names.js';
-import { positionText, type ScriptPolicy } from './scripts.js';
+import type { ScriptPolicy } from './scripts.js';
 import type {
   CheckConfig,
   HttpCheckConfig,
@@ -31,6 +32,9 @@ const DEFAULT_DELAY_LOOP_MS = 60_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_MAX_BODY = 1024 * 1024;
 const DEFAULT_STATUS: readonly (readonly [number, number])[] = [[200, 299]];
+
+/** Shared by every real server whose checkers lvsd all runs (nothing writes to the list). */
+const NO_UNSUPPORTED: readonly string[] = Object.freeze([]);
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type CheckCommon = Omit<TcpCheckConfig, 'kind' | 'send' | 'expect'>;
@@ -173,7 +177,7 @@ function buildVirtualServer(vs: VirtualServer, ctx: VsContext): VirtualServerCon
     alpha: vs.alpha,
   };
   const realServers: RealServerConfig[] = [];
-  const seenRs = new Map<string, string>();
+  const seenRs = new Map<string, SourcePosition>();
   for (const rs of vs.realServers) {
     if (family !== undefined && rs.family !== family && key.kind !== 'fwmark') {
       sink.warning(
@@ -206,12 +210,12 @@ function buildVirtualServer(vs: VirtualServer, ctx: VsContext): VirtualServerCon
     if (dup) {
       sink.warning(
         'duplicate-real-server',
-        `virtual server ${label}: real server ${rsName} is duplicated (first at ${dup}); the second is removed`,
+        `virtual server ${label}: real server ${rsName} is duplicated (first at ${where(dup)}); the second is removed`,
         rs.at,
       );
       continue;
     }
-    seenRs.set(rsName, positionText(rs.at));
+    seenRs.set(rsName, rs.at);
     const built = buildRealServer(rs, rsName, rsPort, rsForwarding, vs, name, vsDefaults, ctx);
     if (built) realServers.push(built);
   }
@@ -285,7 +289,7 @@ function buildVirtualServer(vs: VirtualServer, ctx: VsContext): VirtualServerCon
       : {}),
     omega: vs.omega ?? false,
     realServers,
-    at: positionText(vs.at),
+    at: where(vs.at),
   };
 }
 
@@ -382,7 +386,7 @@ function buildRealServer(
   const slowStartMs = rs.slowStartMs ?? opts.slowStartMs ?? vs.slowStartMs ?? 0;
 
   const checks: CheckConfig[] = [];
-  const unsupported: string[] = [];
+  let unsupported: string[] | undefined;
   rs.checkers.forEach((c, i) => {
     if (
       c.kind !== 'HTTP_GET' &&
@@ -390,7 +394,7 @@ function buildRealServer(
       c.kind !== 'TCP_CHECK' &&
       c.kind !== 'MISC_CHECK'
     ) {
-      unsupported.push(c.kind);
+      (unsupported ??= []).push(c.kind);
       return;
     }
     const built = buildCheck(
@@ -432,10 +436,10 @@ function buildRealServer(
     weight: rs.weight ?? vs.weight ?? 1,
     forwarding,
     onFailure: remove === true ? 'remove' : 'weight0',
-    checks,
-    unsupportedChecks: unsupported,
+    checks: exact(checks),
+    unsupportedChecks: unsupported ?? NO_UNSUPPORTED,
     health: healthPolicy('TCP_CHECK', rsLevel, { rise, fall, slowStartMs }),
-    at: positionText(rs.at),
+    at: where(rs.at),
   };
   if (forwarding === 'tun' && tunnel) out.tunnel = tunnel;
   if (rs.uthreshold !== undefined) out.upperThreshold = rs.uthreshold;
@@ -518,22 +522,40 @@ function buildCheck(
     );
     return undefined;
   }
-  const common: Mutable<CheckCommon> = {
-    id: `${vsName}/${rsName}/${c.kind}${index === 0 ? '' : `#${index}`}`,
-    address,
-    family: address.includes(':') ? 6 : 4,
-    port: port2,
-    connectTimeoutMs: level.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-    health,
-    logAllFailures: c.logAllFailures ?? false,
-    at: positionText(c.at),
+  const id = [vsName, rsName, index === 0 ? c.kind : `${c.kind}#${index}`].join('/');
+  const family = address.includes(':') ? 6 : 4;
+  const connectTimeoutMs = level.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const logAllFailures = c.logAllFailures ?? false;
+  const at = where(c.at);
+  // Without bind options (nearly every check), an HTTP check is one object literal in its final
+  // key order: one hidden class, no property array grown by adding its six fields afterwards.
+  // With them, the fields go between the common ones and the kind's (the same order either way,
+  // so the --dump JSON does not depend on the path taken). TCP and MISC checks add one or three
+  // fields to the common ones, which costs little.
+  const plain =
+    c.bindto === undefined &&
+    c.bindPort === undefined &&
+    c.bindIf === undefined &&
+    c.fwmark === undefined;
+  const common = (): Mutable<CheckCommon> => {
+    const o: Mutable<CheckCommon> = {
+      id,
+      address,
+      family,
+      port: port2,
+      connectTimeoutMs,
+      health,
+      logAllFailures,
+      at,
+    };
+    if (c.bindto !== undefined) o.bindto = c.bindto;
+    if (c.bindPort !== undefined) o.bindPort = c.bindPort;
+    if (c.bindIf !== undefined) o.bindIf = c.bindIf;
+    if (c.fwmark !== undefined) o.fwmark = c.fwmark;
+    return o;
   };
-  if (c.bindto !== undefined) common.bindto = c.bindto;
-  if (c.bindPort !== undefined) common.bindPort = c.bindPort;
-  if (c.bindIf !== undefined) common.bindIf = c.bindIf;
-  if (c.fwmark !== undefined) common.fwmark = c.fwmark;
   if (c.kind === 'TCP_CHECK') {
-    const t: Mutable<TcpCheckConfig> = Object.assign(common, { kind: 'tcp' as const });
+    const t: Mutable<TcpCheckConfig> = Object.assign(common(), { kind: 'tcp' as const });
     if (c.send !== undefined) t.send = c.send;
     if (c.expect !== undefined) t.expect = c.expect;
     return t;
@@ -543,7 +565,7 @@ function buildCheck(
     const r = ctx.scripts.resolve(c.script, 'check', c.user);
     if (!r) return undefined;
     if (r.missing) notifyMissing(ctx, c.script.argv[0] ?? '', c.script.at);
-    return Object.assign(common, {
+    return Object.assign(common(), {
       kind: 'misc' as const,
       script: r.script,
       timeoutMs: c.timeoutMs ?? health.delayLoopMs,
@@ -561,16 +583,45 @@ function buildCheck(
     if (vh !== undefined) url.virtualhost = vh;
     return url;
   });
-  const http: Mutable<HttpCheckConfig> = Object.assign(common, {
-    kind: c.kind === 'SSL_GET' ? ('https' as const) : ('http' as const),
-    urls,
-    maxBodyBytes: c.maxBodyBytes ?? ctx.lvsd?.maxBodyBytes ?? DEFAULT_MAX_BODY,
-    tlsVerify: c.tlsVerify ?? false,
-    fastRecovery: c.fastRecovery ?? false,
-    httpVersion: c.httpProtocol === '1.1' ? ('1.1' as const) : ('1.0' as const),
-  });
+  const kind = c.kind === 'SSL_GET' ? ('https' as const) : ('http' as const);
+  const maxBodyBytes = c.maxBodyBytes ?? ctx.lvsd?.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const tlsVerify = c.tlsVerify ?? false;
+  const fastRecovery = c.fastRecovery ?? false;
+  const httpVersion = c.httpProtocol === '1.1' ? ('1.1' as const) : ('1.0' as const);
+  const http: Mutable<HttpCheckConfig> = plain
+    ? {
+        id,
+        address,
+        family,
+        port: port2,
+        connectTimeoutMs,
+        health,
+        logAllFailures,
+        at,
+        kind,
+        urls,
+        maxBodyBytes,
+        tlsVerify,
+        fastRecovery,
+        httpVersion,
+      }
+    : Object.assign(common(), { kind, urls, maxBodyBytes, tlsVerify, fastRecovery, httpVersion });
   if (c.enableSni && hostDefault !== undefined) http.sni = hostDefault;
   return http;
+}
+
+/**
+ * FILE:LINE:COL, as scripts.ts positionText() writes it, but joined into one flat string: the
+ * config keeps one per real server and per check, and a template literal's chain of cons strings
+ * is three times the size (see names.ts).
+ */
+function where(at: SourcePosition): string {
+  return [at.file, at.line, at.col].join(':');
+}
+
+/** A copy without the spare room push() leaves (see keepalived-config/checkers.ts exact()). */
+function exact<T>(list: T[]): T[] {
+  return list.length === 0 ? [] : list.slice();
 }
 
 function notifyMissing(ctx: VsContext, command: string, at: VirtualServer['at']): void {

@@ -1,7 +1,8 @@
 /** virtual_server, real_server and virtual_server_group (keepalived/check/check_parser.c). */
 import { addressFamily } from './address.js';
-import { buildChecker, isCheckerKeyword, setIf } from './checkers.js';
+import { buildChecker, exact, isCheckerKeyword, setIf } from './checkers.js';
 import type {
+  Checker,
   LbKind,
   Protocol,
   RealServer,
@@ -182,6 +183,7 @@ export function buildVirtualServer(st: Statement, r: Reader): VirtualServer | un
         r.unknown(s, 'virtual_server', 'virtual_server');
     }
   }
+  vs.realServers = exact(vs.realServers);
   return vs;
 }
 
@@ -240,11 +242,12 @@ function buildRealServer(st: Statement, r: Reader): RealServer | undefined {
   };
   if (port !== undefined) rs.port = port;
   r.maxArgs(st, 2);
+  const checkers: Checker[] = [];
   for (const s of st.block?.statements ?? []) {
     const kw = s.keyword.text;
     if (isCheckerKeyword(kw)) {
       const c = buildChecker(s, r);
-      if (c) rs.checkers.push(c);
+      if (c) checkers.push(c);
       continue;
     }
     switch (kw) {
@@ -315,6 +318,7 @@ function buildRealServer(st: Statement, r: Reader): RealServer | undefined {
         r.unknown(s, 'real_server', 'real_server');
     }
   }
+  rs.checkers = exact(checkers);
   return rs;
 }
 

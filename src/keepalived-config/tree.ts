@@ -58,6 +58,7 @@ export class TreeBuilder {
   private readonly stack: Block[] = [this.root];
   /** The statement a `{` at the start of the next line would open. */
   private pending: Statement | undefined;
+  private readonly scratch: Word[] = [];
 
   constructor(
     private readonly sink: DiagnosticSink,
@@ -71,7 +72,12 @@ export class TreeBuilder {
     const text = l.text;
     const n = text.length;
     let keyword: Word | undefined;
-    let args: Word[] = [];
+    // The words after the keyword gather in a reused scratch list that is copied out at its
+    // exact length (argsOf): a list grown by push() has room for 16 more, and most statements
+    // have one value, so that room was the biggest allocation per line. The scratch list is
+    // overwritten, not emptied: setting its length to 0 would free its storage every line.
+    const scratch = this.scratch;
+    let nArgs = 0;
     let start = 0;
     let i = 0;
     while (i < n) {
@@ -82,9 +88,9 @@ export class TreeBuilder {
       }
       if (c === 123 /* { */ || c === 125 /* } */) {
         if (keyword) {
-          this.add(new LineStatement(keyword, args, text, start, i));
+          this.add(new LineStatement(keyword, argsOf(scratch, nArgs), text, start, i));
           keyword = undefined;
-          args = [];
+          nArgs = 0;
           this.pending = c === 123 ? this.lastAdded : undefined;
         }
         if (c === 123) this.open(l, i);
@@ -120,14 +126,14 @@ export class TreeBuilder {
       }
       const w = new Word(word, quoted, l, at);
       this.pending = undefined;
-      if (keyword) args.push(w);
+      if (keyword) scratch[nArgs++] = w;
       else {
         keyword = w;
         start = i;
       }
     }
     if (keyword) {
-      const st = new LineStatement(keyword, args, text, start, n);
+      const st = new LineStatement(keyword, argsOf(scratch, nArgs), text, start, n);
       this.add(st);
       this.pending = st;
     } else if (n > 0 && text.charCodeAt(n - 1) !== 123) {
@@ -213,6 +219,14 @@ export function buildTree(lines: readonly LogicalLine[], sink: DiagnosticSink): 
   for (const l of lines) b.push(l);
   b.end();
   return { open: { file: lines[0]?.file ?? '', line: 0, col: 0 }, statements };
+}
+
+/** Shared by every statement without values (nothing writes to a statement's args). */
+const NO_WORDS: readonly Word[] = Object.freeze([]);
+
+/** The first n words of the scratch list (it is reused, never shortened: see push()). */
+function argsOf(scratch: Word[], n: number): readonly Word[] {
+  return n === 0 ? NO_WORDS : scratch.slice(0, n);
 }
 
 function pos(l: LogicalLine, index: number): SourcePosition {
