@@ -87,6 +87,26 @@ for f in $(cd / && find /etc/lvsd -name '*.conf' | sort); do
   check "lvsd check-config -f $f: exit 0 on a director with eth0+eth1" \
     sh -c "cd / && lvsd check-config --quiet --host-facts '$work/facts.json' -f '$f'"
 done
+# Every command's --help loads that command's chunk of the bundle: none may be missing.
+for c in $(cd / && lvsd --help | awk '/^Commands:/{on=1; next} on && /^  [a-z]/{print $1} on && /^$/{exit}'); do
+  check "lvsd $c --help (its chunk loads from /usr/lib/lvsd)" sh -c "cd / && lvsd $c --help >/dev/null"
+done
+check "lvsd plan --ipvs memory -f /etc/lvsd/demo.conf" sh -c 'cd / && lvsd plan --ipvs memory -f /etc/lvsd/demo.conf | grep -q "^-A -t 198.18.0.10:80"'
+# The daemon from the installed files (in-memory IPVS, sockets in the scratch folder):
+# it starts, answers lvsd status, and stops on SIGTERM with exit 0.
+daemon_check() {
+  local d=$work/run pid i rc
+  mkdir -p "$d"
+  (cd / && exec lvsd run --ipvs memory -f /etc/lvsd/demo.conf --socket "$d/lvsd.sock" --state-dir "$d/state" >"$d/log" 2>&1) &
+  pid=$!
+  for i in $(seq 1 100); do [ -S "$d/lvsd-ro.sock" ] && break; sleep 0.1; done
+  lvsd status --socket "$d/lvsd-ro.sock" | grep -q '198.18.0.10' || { kill "$pid"; wait "$pid"; cat "$d/log"; return 1; }
+  kill -TERM "$pid"
+  wait "$pid"
+  rc=$?
+  grep -q '"daemon.started"' "$d/log" && [ "$rc" = 0 ] || { cat "$d/log"; return 1; }
+}
+check "lvsd run (installed, --ipvs memory) starts, answers lvsd status, stops on SIGTERM" daemon_check
 check "lvsd demo --duration 1 runs from the installed files" sh -c 'cd / && timeout 60 lvsd demo --duration 1 >/dev/null'
 check "man page installed (man -w lvsd)" sh -c 'man -w lvsd | grep -q /usr/share/man/man8/lvsd.8.gz'
 check "ExecStartPre: a missing config cannot run (check-config exit 4 stops the start)" \
