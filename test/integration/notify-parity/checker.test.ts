@@ -6,11 +6,12 @@
  *
  * keepalived's checker (`keepalived --check`) cannot run without IPVS: on a kernel without it
  * (this host: "IPVS: Can't initialize ipvs", the checker child exits FATAL) only lvsd runs and
- * is compared with keepalived's documented argv and FIFO format (keepalived.conf(5):
+ * is compared with keepalived's lines: its documented argv and FIFO format (keepalived.conf(5):
  * `notify_up`/`notify_down` get the configured words only; `lvs_notify_fifo` lines
  * `RS [1.2.3.4]:tcp:80 [192.168.201.15]:tcp:80 {UP|DOWN}` and `VS [192.168.201.15]:tcp:80
- * {UP|DOWN}`). On a kernel with IPVS (../shared/ipvs-vm/run -- npx vitest run THIS_FILE) both
- * run and are compared with each other, and keepalived with the documented lines.
+ * {UP|DOWN}`), as keepalived itself recorded them in the IPVS VM. On a kernel with IPVS
+ * (`../shared/ipvs-vm/run --mem 2048 -- npx vitest run THIS_FILE`, about 50 s) both run and
+ * are compared with each other too.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,7 +51,7 @@ s.listen(Number(process.argv[1]), '127.0.0.1', () => process.stdout.write('ready
 process.on('SIGTERM', () => process.exit(0));`;
 
 describe.skipIf(!probe.ok)(
-  `notify parity: real servers ${probe.ok ? (ipvs ? '(keepalived and lvsd)' : '(lvsd against keepalived’s documented argv: no IPVS here for keepalived --check)') : `(skipped: ${probe.reason})`}`,
+  `notify parity: real servers ${probe.ok ? (ipvs ? '(keepalived and lvsd)' : '(lvsd against keepalived’s recorded lines: no IPVS here for keepalived --check)') : `(skipped: ${probe.reason})`}`,
   { timeout: 90_000 },
   () => {
     let net: NetnsLab;
@@ -148,7 +149,9 @@ describe.skipIf(!probe.ok)(
       let lvsd: { child: LabChild } | undefined;
       const steps: Step[] = [];
       const tag = (l: string): string => l.replace(`${ns} `, '').replace(rec.script, 'SCRIPT');
-      const step = async (name: string, min: number): Promise<void> => {
+      const step = async (name: string): Promise<void> => {
+        // As many lines as keepalived records in this step (then 1 s quiet, or 8 s in all).
+        const min = keepalived.find((k) => k.name === name)?.notify.length ?? 1;
         // delay_loop 1 s, connect_timeout 1 s, retry 0: a change shows within about 2 s.
         const notify = (await rec.take(min, 1_000, 8_000)).map(tag);
         const lines = await reader.take(0, 300, 1_000);
@@ -166,13 +169,13 @@ describe.skipIf(!probe.ok)(
           lvsd = { child: net.spawn(ns, process.execPath, [LVSD_BIN, 'run', '-f', file]) };
         }
         // RS1 up (its backend runs), RS2 down (none): both start up, RS2 fails its first check.
-        await step('start: RS1 answers, RS2 does not', 1);
+        await step('start: RS1 answers, RS2 does not');
         await stopBackend(backends.get(p1));
-        await step('RS1 stops answering (no server left: quorum down)', 2);
+        await step('RS1 stops answering (no server left: quorum down)');
         backends.set(p1, await backend(p1));
-        await step('RS1 answers again (quorum up)', 2);
+        await step('RS1 answers again (quorum up)');
         backends.set(p2, await backend(p2));
-        await step('RS2 answers', 1);
+        await step('RS2 answers');
       } finally {
         await ka.killAll();
         await stopBackend(lvsd);
@@ -183,12 +186,17 @@ describe.skipIf(!probe.ok)(
       return steps;
     }
 
-    /** keepalived's documented behaviour for these steps (keepalived.conf(5)). */
-    const documented: readonly Step[] = [
+    /**
+     * What keepalived 2.2.7 records for these steps: its documented argv and FIFO format, as
+     * seen from keepalived itself on a kernel with IPVS (../shared/ipvs-vm/run, 2026-12-02):
+     * at start the virtual server gains its quorum, so keepalived also runs `quorum_up` and
+     * writes `VS … UP`.
+     */
+    const keepalived: readonly Step[] = [
       {
         name: 'start: RS1 answers, RS2 does not',
-        notify: ['SCRIPT RS2/notify_down'],
-        fifo: [rsFifo(PORTS[1], false)],
+        notify: ['SCRIPT RS2/notify_down', 'SCRIPT VS/quorum_up'],
+        fifo: [rsFifo(PORTS[1], false), `VS ${VS} UP`],
       },
       {
         name: 'RS1 stops answering (no server left: quorum down)',
@@ -203,13 +211,33 @@ describe.skipIf(!probe.ok)(
       { name: 'RS2 answers', notify: ['SCRIPT RS2/notify_up'], fifo: [rsFifo(PORTS[1], true)] },
     ].map((s) => ({ ...s, notify: asSet(s.notify), fifo: asSet(s.fifo) }));
 
-    it.skipIf(!ipvs)('keepalived --check records the documented argv and FIFO lines', async () => {
-      expect(await run('keepalived')).toEqual(documented);
+    let keepalivedRun: Promise<Step[]> | undefined;
+    let lvsdRun: Promise<Step[]> | undefined;
+    const runOnce = (kind: Kind): Promise<Step[]> =>
+      kind === 'keepalived' ? (keepalivedRun ??= run(kind)) : (lvsdRun ??= run(kind));
+
+    it.skipIf(!ipvs)('keepalived --check records its documented argv and FIFO lines', async () => {
+      expect(await runOnce('keepalived')).toEqual(keepalived);
     });
 
-    it('lvsd records the same argv and FIFO lines as keepalived', async () => {
-      const l = await run('lvsd');
-      expect(l).toEqual(documented);
+    it('lvsd records the same argv and FIFO lines as keepalived once running (down, quorum down, up, quorum up)', async () => {
+      const l = await runOnce('lvsd');
+      expect(l.slice(1)).toEqual(keepalived.slice(1));
+      if (ipvs) expect(l.slice(1)).toEqual((await runOnce('keepalived')).slice(1));
+      // At start: the failing server's notify_down and RS line as keepalived …
+      expect(l[0]?.notify).toContain('SCRIPT RS2/notify_down');
+      expect(l[0]?.fifo).toContain(rsFifo(PORTS[1], false));
     });
+
+    // lvsd bug (reported, not fixed here: src/ is not this test's): a virtual server that has
+    // its quorum at start gets no quorum_up and no "VS … UP" FIFO line; keepalived gives both.
+    // it.fails: this turns red once lvsd is fixed; then make it a plain it().
+    it.fails(
+      'lvsd at start: quorum_up and "VS … UP" as keepalived (fails today: lvsd bug)',
+      async () => {
+        const l = await runOnce('lvsd');
+        expect(l[0]).toEqual(keepalived[0]);
+      },
+    );
   },
 );
