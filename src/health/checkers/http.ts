@@ -202,12 +202,9 @@ class UrlExchange {
         this.finish(socketFailure(this.start, err, { path: this.url.path }));
         return;
       }
-      try {
-        // With the connect: net and tls queue it and flush it the moment the connection is up.
-        this.socket.write(requestFor(this.target, this.url));
-      } catch (err) {
-        this.finish(internalError(this.start, err)); // probeHttp never rejects
-      }
+      // TLS queues it and sends it once the handshake is done; plain HTTP writes it itself on
+      // 'connect' (onConnected): the same moment, without net's pending-write wrappers.
+      if (this.target.kind === 'https') this.write();
     });
   }
 
@@ -271,10 +268,20 @@ class UrlExchange {
   private readonly onConnected = (): void => {
     this.tcpConnected = true;
     this.phase = 'response';
-    if (!this.finished && this.deadline !== undefined) {
+    if (this.finished) return;
+    if (this.deadline !== undefined) {
       this.deadline = restartDeadline(this.deadline, this.target.connectTimeoutMs);
     }
+    if (this.target.kind === 'http') this.write();
   };
+
+  private write(): void {
+    try {
+      this.socket?.write(requestFor(this.target, this.url));
+    } catch (err) {
+      this.finish(internalError(this.start, err)); // probeHttp never rejects
+    }
+  }
 
   private onBytes(chunk: Buffer): void {
     if (this.finished) return;
