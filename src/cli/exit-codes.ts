@@ -26,6 +26,11 @@ export const exitCodes = {
   refused: 10,
   /** events --follow: lvsd cut this reader off because it fell too far behind (SLOW_CONSUMER). */
   cutOff: 11,
+  /**
+   * run: stopped by SIGUSR2 for a restart (VIPs kept, ruling 14). EX_TEMPFAIL, so a service
+   * manager can be told to start lvsd again at once (the unit's RestartForceExitStatus).
+   */
+  restart: 75,
 } as const;
 
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];

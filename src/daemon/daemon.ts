@@ -28,6 +28,7 @@ import { startObservers, type Observers } from '../observe/index.js';
 import type { ControlPort } from '../control/types.js';
 import { readKeyFile } from '../vrrp/drivers/key-file.js';
 import { Replicator } from './replication.js';
+import { ProgressMeter, progressWindowMs } from './watchdog.js';
 import { VrrpService, type VrrpDrivers, type VrrpInstanceStatus } from './vrrp-service.js';
 
 export interface DaemonOptions {
@@ -80,6 +81,8 @@ export class Daemon {
   private vrrp: VrrpService | undefined;
   private replicator: Replicator | undefined;
   private observers: Observers | undefined;
+  /** Check results arriving: the systemd watchdog's progress predicate (watchdog.ts). */
+  readonly progress: ProgressMeter;
 
   private constructor(
     private readonly opts: DaemonOptions,
@@ -87,6 +90,7 @@ export class Daemon {
   ) {
     this.loaded = loaded;
     this.config = loaded.config;
+    this.progress = new ProgressMeter(opts.clock, () => progressWindowMs(this.config));
     this.book = new HealthBook(opts.bus, opts.clock, opts.timers, () => {
       this.reconciler.poke();
     });
@@ -115,7 +119,10 @@ export class Daemon {
           } as ProbeResult);
         return probe(signal);
       },
-      onResult: (id, outcome) => this.book.onResult(id, toOutcome(outcome)),
+      onResult: (id, outcome) => {
+        this.progress.beat();
+        return this.book.onResult(id, toOutcome(outcome));
+      },
     });
   }
 

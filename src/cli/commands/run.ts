@@ -6,6 +6,7 @@ import { nodeHost } from '../../config/node-host.js';
 import { Daemon } from '../../daemon/daemon.js';
 import { createLogger, logEvents } from '../../daemon/log.js';
 import { systemVrrpDrivers } from '../../daemon/vrrp-drivers.js';
+import { Watchdog } from '../../daemon/watchdog.js';
 import { systemTimers } from '../../health/timer-port.js';
 import type { IpvsDriver } from '../../ipvs/driver.js';
 import { IpvsadmDriver } from '../../ipvs/drivers/ipvsadm.js';
@@ -73,7 +74,7 @@ the peer is asked to wait up to 10 s for this director to come back (no failover
 Options:
 ${flagHelp(runFlags)}
 
-Exit status: 0 stopped by a signal; 2 bad command line; 3 IPVS is not usable (e.g. the kernel
+Exit status: 0 stopped by SIGTERM/SIGINT; 75 stopped by SIGUSR2 (start it again); 2 bad command line; 3 IPVS is not usable (e.g. the kernel
 has no ip_vs: use --ipvs memory to try lvsd without it); 4 the configuration cannot run.
 `;
 
@@ -122,6 +123,20 @@ export const runCommand: Command = {
       logger.error({ err }, 'an event consumer failed');
     });
     bus.subscribe(logEvents(logger));
+    // systemd (Type=notify): READY once up, WATCHDOG only while check results keep arriving.
+    const watchdog = Watchdog.create({
+      env: io.env,
+      pid: process.pid,
+      timers: systemTimers,
+      progress: () => daemon?.progress.check() ?? { ok: true },
+      onError: (err) => {
+        logger.warn({ err }, 'systemd notification failed');
+      },
+    });
+    // Scripts and checks must not inherit the notify socket.
+    delete process.env['NOTIFY_SOCKET'];
+    delete process.env['WATCHDOG_USEC'];
+    delete process.env['WATCHDOG_PID'];
     // Signals are handled from the first moment: a SIGTERM during start-up stops lvsd as
     // soon as it is up, instead of killing it half-way (the default action).
     let daemon: Daemon | undefined;
@@ -142,9 +157,11 @@ export const runCommand: Command = {
       if (stopping) return;
       stopping = true;
       process.off('SIGHUP', onHup);
+      void watchdog.stopping();
       void daemon.stop(signal, signal === 'SIGUSR2').finally(() => {
+        void watchdog.close();
         logger.flush();
-        finish(exitCodes.ok);
+        finish(signal === 'SIGUSR2' ? exitCodes.restart : exitCodes.ok);
       });
     };
     process.on('SIGHUP', onHup);
@@ -190,6 +207,9 @@ export const runCommand: Command = {
     for (const d of daemon.diagnostics) {
       if (d.severity !== 'notice') logger.warn({ diagnostic: d }, `config: ${d.message}`);
     }
+    void watchdog.ready(
+      `running: ${daemon.current.virtualServers.length} virtual servers, ${daemon.vrrpStatus().length} VRRP instances`,
+    );
     if (stopRequested) onStop(stopRequested);
     return done;
   },
