@@ -223,6 +223,9 @@ describe.skipIf(!probe.ok || build !== undefined)('LVS-NAT pair, whole system', 
       );
     });
   };
+  /** What both directors say, for a failure message. */
+  const why = async () =>
+    `holders ${(await lab.holders()).join(',') || 'none'}; dir1 ${JSON.stringify(await lab.states('dir1').catch(() => ({})))}; dir2 ${JSON.stringify(await lab.states('dir2').catch(() => ({})))}${tail('dir1')}${tail('dir2')}`;
   const applied = (d: Director) =>
     log(d)
       .filter((l) => l.event?.name === 'ipvs.applied')
@@ -259,9 +262,9 @@ describe.skipIf(!probe.ok || build !== undefined)('LVS-NAT pair, whole system', 
       });
     }
     await start('dir1', virtualServer('rr', 1, 1));
-    expect(await lab.waitHolder('dir1', 30_000)).toBe(true);
+    expect(await lab.waitHolder('dir1', 30_000), await why()).toBe(true);
     await start('dir2', virtualServer('rr', 1, 1));
-    expect(await lab.waitState('dir2', 'BACKUP', 30_000)).toBe(true);
+    expect(await lab.waitState('dir2', 'BACKUP', 30_000), await why()).toBe(true);
     for (const d of ['dir1', 'dir2'] as const)
       await waitUntil(
         async () => (await weight(d, RS1)) === 1 && (await weight(d, RS2)) === 1,
@@ -401,7 +404,7 @@ describe.skipIf(!probe.ok || build !== undefined)('LVS-NAT pair, whole system', 
         200,
       );
       const crashAt = await lab.crash('dir1');
-      expect(await lab.waitHolder('dir2', 30_000)).toBe(true);
+      expect(await lab.waitHolder('dir2', 30_000), await why()).toBe(true);
       expect(await stream.send('go')).toBe(first);
       await sleep(2_000);
       const answers = load.since(crashAt - 2_000);
