@@ -19,7 +19,7 @@
  *   npm run build && ../shared/ipvs-vm/run --rw -- npx vitest run test/ipvs/nat-pair-system.test.ts
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
@@ -206,11 +206,11 @@ describe.skipIf(!probe.ok || build !== undefined)('LVS-NAT pair, whole system', 
           return [];
         }
       });
-  const tail = (d: Director) =>
-    `\n--- ${d}.log (last 15 lines) ---\n${readFileSync(join(lab.dir, `${d}.log`), 'utf8')
-      .split('\n')
-      .slice(-15)
-      .join('\n')}`;
+  const tail = (d: Director) => {
+    const f = join(lab.dir, `${d}.log`);
+    const text = existsSync(f) ? readFileSync(f, 'utf8') : '(no log yet)';
+    return `\n--- ${d}.log (last 15 lines) ---\n${text.split('\n').slice(-15).join('\n')}`;
+  };
   /** The harness waits 15 s for the control socket; the emulated CPU may need more. */
   const start = async (d: Director, vs: string) => {
     await lab.startDaemon(d, configFor(lab, d, vs)).catch(async (err: unknown) => {
