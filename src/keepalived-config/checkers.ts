@@ -107,7 +107,15 @@ function common(s: Statement, c: Mutable<CheckerCommon>, r: Reader): boolean {
 }
 
 function buildHttp(st: Statement, r: Reader, kind: 'HTTP_GET' | 'SSL_GET'): HttpCheck | undefined {
-  const c: Mutable<HttpCheck> = { kind, urls: [], at: st.keyword.at };
+  // The timing fields nearly every checker sets are in the literal (see model.ts).
+  const c: Mutable<HttpCheck> = {
+    kind,
+    connectTimeoutMs: undefined,
+    retry: undefined,
+    delayBeforeRetryMs: undefined,
+    urls: [],
+    at: st.keyword.at,
+  };
   const urls: HttpUrl[] = [];
   for (const s of r.body(st)) {
     if (common(s, c, r)) continue;
@@ -169,7 +177,12 @@ function blockOf(kind: string): BlockName {
 }
 
 function buildUrl(st: Statement, r: Reader, kind: string): HttpUrl | undefined {
-  const u: Mutable<HttpUrl> = { statusCodes: [], regexNoMatch: false, at: st.keyword.at };
+  const u: Mutable<HttpUrl> = {
+    path: undefined,
+    statusCodes: [],
+    regexNoMatch: false,
+    at: st.keyword.at,
+  };
   const codes: [number, number][] = [];
   for (const s of r.body(st, 'url')) {
     switch (s.keyword.text) {
@@ -251,7 +264,13 @@ function buildUrl(st: Statement, r: Reader, kind: string): HttpUrl | undefined {
 }
 
 function buildTcp(st: Statement, r: Reader): TcpCheck {
-  const c: Mutable<TcpCheck> = { kind: 'TCP_CHECK', at: st.keyword.at };
+  const c: Mutable<TcpCheck> = {
+    kind: 'TCP_CHECK',
+    connectTimeoutMs: undefined,
+    retry: undefined,
+    delayBeforeRetryMs: undefined,
+    at: st.keyword.at,
+  };
   for (const s of st.block?.statements ?? []) {
     if (common(s, c, r)) continue;
     switch (s.keyword.text) {

@@ -234,13 +234,15 @@ function buildRealServer(st: Statement, r: Reader): RealServer | undefined {
     );
     return undefined;
   }
+  // port and weight in the literal: nearly every real server has both (see model.ts).
   const rs: Mutable<RealServer> = {
     address: a.text,
     family: addr,
+    port,
+    weight: undefined,
     checkers: [],
     at: st.keyword.at,
   };
-  if (port !== undefined) rs.port = port;
   r.maxArgs(st, 2);
   const checkers: Checker[] = [];
   for (const s of st.block?.statements ?? []) {

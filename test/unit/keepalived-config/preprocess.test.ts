@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { DiagnosticSink, MemorySource } from '../../../src/keepalived-config/index.js';
+import type { LogicalLine } from '../../../src/keepalived-config/lexer.js';
+import { preprocess } from '../../../src/keepalived-config/preprocess.js';
 import { brief, parse, parseFiles } from './helpers.js';
 
 describe('include', () => {
@@ -136,5 +139,41 @@ describe('line endings and encodings', () => {
   it('reads a very long line whole', () => {
     const id = 'x'.repeat(100_000);
     expect(parse(`global_defs {\n router_id ${id}\n}\n`).model.globalDefs.routerId).toBe(id);
+  });
+
+  // Plain lines take a shortcut (one slice of the text); these are the edges where it must hand
+  // the line to the general path or give exactly what that path gives.
+  it('cuts blanks, CR and comments the same on every kind of line', () => {
+    const text = [
+      '  weight 1  \r',
+      '\tweight\t1\t',
+      'weight 2\u00a0',
+      'weight 3\v',
+      '   \r',
+      '\r  x',
+      'inhibit_on_failure',
+      'a ! comment',
+      '\t',
+      '  caf\u00e9 au lait',
+      'last',
+    ].join('\n');
+    const lines: LogicalLine[] = [];
+    preprocess(
+      '/k.conf',
+      { source: new MemorySource({ '/k.conf': text }), configId: 'x' },
+      new DiagnosticSink(),
+      (l) => lines.push(l),
+    );
+    expect(lines.map((l) => [l.line, l.text, l.colBase])).toEqual([
+      [1, 'weight 1', 3],
+      [2, 'weight\t1', 2],
+      [3, 'weight 2', 1],
+      [4, 'weight 3', 1],
+      [6, '\r  x', 1],
+      [7, 'inhibit_on_failure', 1],
+      [8, 'a', 1],
+      [10, 'caf\u00e9 au lait', 3],
+      [11, 'last', 1],
+    ]);
   });
 });
