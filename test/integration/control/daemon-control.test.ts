@@ -151,6 +151,66 @@ describe('drain and undrain against a running daemon', () => {
     expect((await daemon).exitCode).toBe(0);
   }, 60_000);
 
+  it('a drain survives a health failure and recovery, and a SIGHUP reload', async () => {
+    const file = path.join(dir, 'h.conf');
+    const conf = (weight: number) =>
+      `virtual_server 198.18.0.10 80 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n real_server 127.0.0.1 ${backend.port} {\n  weight ${weight}\n  HTTP_GET {\n   url { path / }\n   delay_loop 0.2\n   connect_timeout 0.5\n  }\n }\n}\n`;
+    writeFileSync(file, conf(5));
+    backend.setStatus(200);
+    const daemon = startDaemon(file);
+    await until(status, (s) => s.currentWeight === 5);
+    const d = await execa(
+      'node',
+      [
+        bin,
+        'drain',
+        '198.18.0.10:80',
+        `127.0.0.1:${backend.port}`,
+        '--reason',
+        'keep me',
+        '--socket',
+        path.join(dir, 'lvsd.sock'),
+      ],
+      { reject: false },
+    );
+    expect(d.exitCode, d.stderr).toBe(0);
+    await until(status, (s) => s.currentWeight === 0);
+    // Down, then up again: health never undoes the drain.
+    backend.setStatus(503);
+    await until(
+      status,
+      (s) => (s as RsStatus & { health: { state: string } }).health.state === 'down',
+    );
+    backend.setStatus(200);
+    const up = await until(
+      status,
+      (s) => (s as RsStatus & { health: { state: string } }).health.state === 'up',
+    );
+    expect(up).toMatchObject({ currentWeight: 0, admin: { state: 'drain', reason: 'keep me' } });
+    // A reload that changes the weight: the drain stays.
+    writeFileSync(file, conf(7));
+    daemon.kill('SIGHUP');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await status()).toMatchObject({ currentWeight: 0, admin: { state: 'drain' } });
+    // Undrain (the state dir is shared with the next test): the reloaded weight comes back.
+    const u = await execa(
+      'node',
+      [
+        bin,
+        'undrain',
+        '198.18.0.10:80',
+        `127.0.0.1:${backend.port}`,
+        '--socket',
+        path.join(dir, 'lvsd.sock'),
+      ],
+      { reject: false },
+    );
+    expect(u.exitCode, u.stderr).toBe(0);
+    await until(status, (s) => s.currentWeight === 7);
+    daemon.kill('SIGTERM');
+    expect((await daemon).exitCode).toBe(0);
+  }, 60_000);
+
   it('status --watch follows the daemon: health down, a drain, recovery', async () => {
     const file = path.join(dir, 'w.conf');
     writeFileSync(
