@@ -14,7 +14,10 @@
  *      zero IPVS operations, the VIP never moves;
  *   6. the master crashes (links down, kill -9): the backup serves VIP and DIP; a keep-alive
  *      connection opened before goes on through the new master (connection sync); the client
- *      outage is printed.
+ *      outage is printed;
+ *   7. the old master returns and pre-empts; a clean stop (SIGTERM) hands over at once;
+ *   8. a director cut off from both segments becomes MASTER too, and once reconnected the
+ *      pair converges to one master and the client is served.
  * advert_int 1 and VM-sized bounds (ruling 15: emulated CPU; the figures are VM timings).
  *   npm run build && ../shared/ipvs-vm/run --rw -- npx vitest run test/ipvs/nat-pair-system.test.ts
  */
@@ -418,4 +421,48 @@ describe.skipIf(!probe.ok || build !== undefined)('LVS-NAT pair, whole system', 
       stream.stop();
     }
   }, 90_000);
+
+  /** The client's longest gap between answered requests in [from, to], in ms. */
+  const longestGap = (from: number, to: number) => {
+    const ok = load.since(from).filter((a) => a.ok && a.t <= to);
+    let gap = 0;
+    for (let i = 1; i < ok.length; i++) gap = Math.max(gap, (ok[i]?.t ?? 0) - (ok[i - 1]?.t ?? 0));
+    return gap;
+  };
+
+  it('the old master returns and takes over again (preempt); a clean stop hands over at once', async () => {
+    await lab.flush('dir1');
+    await lab.linksUp('dir1');
+    const back = Date.now();
+    await start('dir1', virtualServer('wrr', 3, 2));
+    expect(await lab.waitHolder('dir1', 60_000), await why()).toBe(true);
+    await sleep(2_000);
+    console.log(
+      `fail-back (preempt): client's longest gap ${longestGap(back, Date.now())} ms (VM)`,
+    );
+    const stopAt = Date.now();
+    await lab.stop('dir1');
+    expect(await lab.waitHolder('dir2', 10_000), await why()).toBe(true);
+    const took = Date.now() - stopAt;
+    await sleep(2_000);
+    console.log(
+      `clean stop: VIP+DIP on dir2 after ${took} ms, client's longest gap ${longestGap(stopAt - 1000, Date.now())} ms (VM)`,
+    );
+    // A priority-0 advert: no master-down wait (3.6 s at advert_int 1).
+    expect(took).toBeLessThan(3_000);
+  }, 120_000);
+
+  it('a director cut off from both segments, then reconnected: one master again', async () => {
+    await start('dir1', virtualServer('wrr', 3, 2));
+    expect(await lab.waitHolder('dir1', 60_000), await why()).toBe(true);
+    for (const side of ['front', 'back'] as const) await lab.switchPort('dir2', side, false);
+    // dir2 hears nobody: it becomes MASTER too (split brain) after its master-down interval.
+    expect(await lab.waitState('dir2', 'MASTER', 30_000), await why()).toBe(true);
+    for (const side of ['front', 'back'] as const) await lab.switchPort('dir2', side, true);
+    expect(await lab.waitHolder('dir1', 30_000), await why()).toBe(true);
+    expect(await lab.waitState('dir2', 'BACKUP', 30_000), await why()).toBe(true);
+    const t = Date.now();
+    await sleep(3_000);
+    expect(load.since(t).filter((a) => !a.ok)).toEqual([]);
+  }, 120_000);
 });
