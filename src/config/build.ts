@@ -35,11 +35,32 @@ export interface BuildOptions {
   readonly hostname: string;
 }
 
+/** What a configuration holds, as check-config's summary counts it. */
+export interface ConfigCounts {
+  readonly virtualServers: number;
+  readonly realServers: number;
+  readonly vrrpInstances: number;
+}
+
 export function buildConfig(
   model: KeepalivedModel,
   options: BuildOptions,
   sink: DiagnosticSink,
 ): Config {
+  return build(model, options, sink, true).config;
+}
+
+/**
+ * buildConfig, and the counts. With keepServers false the virtual servers are built (every
+ * diagnostic is the same) but not kept: the config's list is empty and only the counts tell of
+ * them (see buildVirtualServers).
+ */
+function build(
+  model: KeepalivedModel,
+  options: BuildOptions,
+  sink: DiagnosticSink,
+  keepServers: boolean,
+): { config: Config; counts: ConfigCounts } {
   const g = model.globalDefs;
   const scripts = new ScriptPolicy(
     options.host,
@@ -52,13 +73,12 @@ export function buildConfig(
   const differences = new Set<string>();
   const groups = new Map(model.virtualServerGroups.map((x) => [x.name, x]));
   const vrrp = buildVrrp(model, { sink, host: options.host, scripts, lvsd: model.lvsd });
-  const virtualServers = buildVirtualServers(model.virtualServers, {
-    sink,
-    scripts,
-    groups,
-    lvsd: model.lvsd,
-    differences,
-  });
+  const built = buildVirtualServers(
+    model.virtualServers,
+    { sink, scripts, groups, lvsd: model.lvsd, differences },
+    keepServers,
+  );
+  const virtualServers = built.servers;
   checkStaticAddresses(
     model,
     { sink, host: options.host, scripts, lvsd: model.lvsd },
@@ -121,7 +141,7 @@ export function buildConfig(
         : [],
     ),
   };
-  return Object.freeze({
+  const config: Config = Object.freeze({
     routerId: g.routerId ?? options.hostname,
     scriptSecurity: g.enableScriptSecurity,
     virtualServers,
@@ -145,6 +165,14 @@ export function buildConfig(
     notifyFifos: buildNotifyFifos(g, scripts),
     differences: [...differences],
   });
+  return {
+    config,
+    counts: {
+      virtualServers: built.virtualServers,
+      realServers: built.realServers,
+      vrrpInstances: vrrp.instances.length,
+    },
+  };
 }
 
 export interface LoadOptions {
@@ -152,12 +180,21 @@ export interface LoadOptions {
   readonly host: HostFacts;
   readonly configId: string;
   readonly hostname: string;
+  /**
+   * False: only the diagnostics and the counts are wanted (check-config without --dump). Every
+   * check is made as usual, but the config and model are not returned, and the virtual servers
+   * are dropped as they are built, which spares the garbage collector most of its work on a
+   * large file. Default true.
+   */
+  readonly keepConfig?: boolean;
 }
 
 export interface LoadResult {
-  /** Undefined only when the file could not be read at all. */
+  /** Undefined when the file could not be read at all, or when loaded with keepConfig false. */
   readonly config?: Config;
   readonly model?: KeepalivedModel;
+  /** What the configuration holds (zero when it could not be read), kept or not. */
+  readonly counts: ConfigCounts;
   readonly diagnostics: readonly Diagnostic[];
   readonly files: readonly string[];
   /** keepalived -t's exit status for these diagnostics. */
@@ -175,10 +212,16 @@ export function loadConfig(file: string, options: LoadOptions): LoadResult {
   const sink = new DiagnosticSink();
   for (const d of parsed.diagnostics) sink.add(d);
   const unreadable = parsed.files.length === 0;
-  const config = unreadable ? undefined : buildConfig(parsed.model, options, sink);
+  const keep = options.keepConfig ?? true;
+  const l = parsed.model.lvsd;
+  // The lvsd block's server options and maintenance windows are checked against the built
+  // virtual servers: with any of them, the servers are kept for that even when not returned.
+  const keepServers = keep || (l?.servers.length ?? 0) > 0 || (l?.maintenance.length ?? 0) > 0;
+  const built = unreadable ? undefined : build(parsed.model, options, sink, keepServers);
   const diagnostics = sink.items;
   return {
-    ...(config ? { config, model: parsed.model } : {}),
+    ...(built && keep ? { config: built.config, model: parsed.model } : {}),
+    counts: built?.counts ?? { virtualServers: 0, realServers: 0, vrrpInstances: 0 },
     diagnostics,
     files: parsed.files,
     exitStatus: exitStatus(diagnostics),

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { posix as path } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildConfig, describedHost } from '../../src/config/index.js';
+import { buildConfig, describedHost, loadConfig } from '../../src/config/index.js';
 import {
   DiagnosticSink,
   MemorySource,
@@ -55,6 +55,28 @@ function runAll(text: string, extra: Record<string, string> = {}): void {
     if (d.at) expect(d.at.line).toBeGreaterThanOrEqual(1);
   }
   expect(elapsed).toBeLessThan(MAX_MS);
+  sameWithoutKeeping(source);
+}
+
+/** check-config's lean load (keepConfig false) finds exactly what the full one finds. */
+function sameWithoutKeeping(source: MemorySource): void {
+  const opts = { source, host, configId: 'fuzz', hostname: 'fuzz' };
+  const kept = loadConfig('/k/main.conf', opts);
+  const lean = loadConfig('/k/main.conf', { ...opts, keepConfig: false });
+  expect(lean.diagnostics).toEqual(kept.diagnostics);
+  expect([lean.exitStatus, lean.cannotRun, lean.files]).toEqual([
+    kept.exitStatus,
+    kept.cannotRun,
+    kept.files,
+  ]);
+  expect(lean.config).toBeUndefined();
+  const c = kept.config;
+  expect(kept.counts).toEqual({
+    virtualServers: c?.virtualServers.length ?? 0,
+    realServers: c?.virtualServers.reduce((n, v) => n + v.realServers.length, 0) ?? 0,
+    vrrpInstances: c?.vrrpInstances.length ?? 0,
+  });
+  expect(lean.counts).toEqual(kept.counts);
 }
 
 const fragments = [
