@@ -2,7 +2,7 @@
  * A hook storm on one host, for test/integration/storm and bench/hooks-storm.mjs: N flapping
  * HTTP real servers on loopback (bench/lib/storm-backends.mjs, in their own process), a
  * webhook receiver on loopback that reads every alert and never answers, a keepalived config
- * for them (notify_up / notify_down scripts and a webhook when `hooks`), and lvsd in-process
+ * for them (notify_up / notify_down scripts when `hooks`, webhooks when given), and lvsd in-process
  * (Daemon.start with the memory IPVS driver and `observe`, so the notify scripts, FIFOs,
  * webhooks and metrics run as under `lvsd run`).
  */
@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -172,7 +173,7 @@ export async function hangingReceiver(status: number | 'hang' = 'hang'): Promise
 export interface StormConfigOptions {
   readonly ports: readonly number[];
   readonly dir: string;
-  /** notify_up / notify_down on every real server and the webhook. */
+  /** notify_up / notify_down on every real server. */
   readonly hooks: boolean;
   /** Webhook endpoints (name → URL), each with a 2 s timeout. */
   readonly webhooks?: Readonly<Record<string, string>>;
@@ -223,11 +224,20 @@ export function stormConfig(o: StormConfigOptions): string {
     `  control_socket_ro ${join(o.dir, 'lvsd-ro.sock')}`,
     `  state_dir ${join(o.dir, 'state')}`,
   );
-  if (o.hooks)
-    for (const [name, url] of Object.entries(o.webhooks ?? {}))
-      out.push(`  webhook ${name} {`, `    url ${url}`, '    timeout 2', '  }');
+  for (const [name, url] of Object.entries(o.webhooks ?? {}))
+    out.push(`  webhook ${name} {`, `    url ${url}`, '    timeout 2', '  }');
   out.push('}', '');
   return out.join('\n');
+}
+
+/** Starts the backends and writes the config for them to DIR/storm.conf. */
+export async function stormSetup(
+  o: { servers: number; flipsPerSec: number; seed: number } & Omit<StormConfigOptions, 'ports'>,
+): Promise<{ backends: StormBackends; file: string }> {
+  const { backends } = await startBackends(o);
+  const file = join(o.dir, 'storm.conf');
+  writeFileSync(file, stormConfig({ ...o, ports: backends.ports }));
+  return { backends, file };
 }
 
 /** Counts what the observers log, by level (the storm must not flood the log either). */

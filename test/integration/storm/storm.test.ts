@@ -16,7 +16,7 @@
  * LVSD_STORM_MS sets the storm's length (default 60000); the file takes about 85 s.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,9 +30,8 @@ import {
   countingLog,
   hangingReceiver,
   newBus,
-  startBackends,
   startStormDaemon,
-  stormConfig,
+  stormSetup,
   type HangingReceiver,
   type StormBackends,
 } from '../../helpers/storm-lab.js';
@@ -133,21 +132,16 @@ describe.skipIf(process.getuid?.() !== 0)('storm: 1,000 flapping real servers', 
     async () => {
       receiver = await hangingReceiver();
       healthy = await hangingReceiver(200);
-      ({ backends } = await startBackends({
+      const setup = await stormSetup({
         servers: SERVERS,
         flipsPerSec: FLIPS_PER_SEC,
         seed: 8,
-      }));
-      const file = join(dir, 'storm.conf');
-      writeFileSync(
-        file,
-        stormConfig({
-          ports: backends.ports,
-          dir,
-          hooks: true,
-          webhooks: { hang: receiver.url, ok: healthy.url },
-        }),
-      );
+        dir,
+        hooks: true,
+        webhooks: { hang: receiver.url, ok: healthy.url },
+      });
+      backends = setup.backends;
+      const file = setup.file;
       const bus = newBus();
       const all = new SeqTrack();
       const byName = new Map<string, number>();
