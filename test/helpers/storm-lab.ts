@@ -234,7 +234,11 @@ export function stormConfig(o: StormConfigOptions): string {
 export async function stormSetup(
   o: { servers: number; flipsPerSec: number; seed: number } & Omit<StormConfigOptions, 'ports'>,
 ): Promise<{ backends: StormBackends; file: string }> {
-  const { backends } = await startBackends(o);
+  const { backends } = await startBackends({
+    servers: o.servers,
+    flipsPerSec: o.flipsPerSec,
+    seed: o.seed,
+  });
   const file = join(o.dir, 'storm.conf');
   writeFileSync(file, stormConfig({ ...o, ports: backends.ports }));
   return { backends, file };
