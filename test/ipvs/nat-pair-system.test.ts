@@ -447,7 +447,10 @@ describe.skipIf(!probe.ok || build !== undefined)('LVS-NAT pair, whole system', 
     process.kill(pid, 'SIGTERM');
     expect(await lab.waitHolder('dir2', 10_000), await why()).toBe(true);
     const took = Date.now() - stopAt;
-    await lab.stop('dir1');
+    const exit = await lab.stop('dir1');
+    console.log(
+      `dir1 exited ${String(exit)} ${Date.now() - stopAt} ms after SIGTERM (VM)${tail('dir1')}`,
+    );
     await sleep(2_000);
     console.log(
       `clean stop: VIP+DIP on dir2 after ${took} ms, client's longest gap ${longestGap(stopAt - 1000, Date.now())} ms (VM)`,
