@@ -186,11 +186,13 @@ function buildUrl(st: Statement, r: Reader, kind: string): HttpUrl | undefined {
   const codes: [number, number][] = [];
   for (const s of r.body(st, 'url')) {
     switch (s.keyword.text) {
-      case 'path':
+      case 'path': {
         // One word: `url { path /health status_code 200 }` on one line would otherwise make the
         // path "/health status_code 200" and every check fail.
-        setIf(u, 'path', r.word(s, 'a URL path'));
+        const path = r.word(s, 'a URL path');
+        if (path !== undefined) u.path = r.shared(path);
         break;
+      }
       case 'digest': {
         const d = r.word(s, 'an MD5 digest');
         if (d === undefined) break;
@@ -250,7 +252,8 @@ function buildUrl(st: Statement, r: Reader, kind: string): HttpUrl | undefined {
         r.unknown(s, 'url', 'url');
     }
   }
-  u.statusCodes = exact(codes);
+  const [only] = codes;
+  u.statusCodes = codes.length === 1 && only ? r.sharedCodeList(only[0], only[1]) : exact(codes);
   if (u.path === undefined) {
     r.sink.warning(
       'missing-required',

@@ -16,6 +16,33 @@ const BOOL_FALSE = new Set(['off', 'false', 'no']);
 export class Reader {
   constructor(readonly sink: DiagnosticSink) {}
 
+  /**
+   * Values that thousands of blocks of one file repeat (a url's path, its status code) are
+   * kept once: the model of a 10,000-server file holds them for as long as it lives, and each
+   * copy is one more object for the garbage collector to move. Nothing writes to model values.
+   */
+  private readonly texts = new Map<string, string>();
+  private readonly codeLists = new Map<number, [number, number][]>();
+
+  /** The one copy of a text (see above). */
+  shared(text: string): string {
+    const known = this.texts.get(text);
+    if (known !== undefined) return known;
+    this.texts.set(text, text);
+    return text;
+  }
+
+  /** The one list holding just the status code range [lo, hi] (see above). */
+  sharedCodeList(lo: number, hi: number): [number, number][] {
+    const key = lo * 1000 + hi;
+    let list = this.codeLists.get(key);
+    if (!list) {
+      list = [[lo, hi]];
+      this.codeLists.set(key, list);
+    }
+    return list;
+  }
+
   /** The statements of a keyword's block; warns when the block is missing. */
   body(st: Statement, what = st.keyword.text): Statement[] {
     if (!st.block) {
