@@ -205,6 +205,8 @@ export interface VrrpInstanceConfig {
   readonly garpMasterDelayMs: number;
   readonly garpMasterRepeat: number;
   readonly notify: NotifyConfig;
+  /** keepalived's notify_priority_changes: FIFO lines for effective-priority changes. */
+  readonly notifyPriorityChanges: boolean;
   readonly syncGroup?: string;
   readonly at: string;
 }

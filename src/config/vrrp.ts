@@ -45,6 +45,13 @@ export interface VrrpResult {
   syncGroups: VrrpSyncGroupConfig[];
 }
 
+/** keepalived's `<BOOL>`: absent → undefined, a bare keyword → true, else the word's value. */
+function flag(args: readonly string[] | undefined): boolean | undefined {
+  if (args === undefined) return undefined;
+  const w = args[0]?.toLowerCase();
+  return w === undefined || !['off', 'no', 'false', '0'].includes(w);
+}
+
 export function buildVrrp(model: KeepalivedModel, ctx: VrrpContext): VrrpResult {
   const { sink, host } = ctx;
   const scriptDefs = new Map<string, VrrpScript>();
@@ -259,6 +266,10 @@ export function buildVrrp(model: KeepalivedModel, ctx: VrrpContext): VrrpResult 
       garpMasterDelayMs: vi.garpMasterDelayMs ?? 5000,
       garpMasterRepeat: vi.garpMasterRepeat ?? 5,
       notify: notifyOf(vi.notify, ctx),
+      notifyPriorityChanges:
+        flag(vi.accepted['notify_priority_changes']) ??
+        flag(model.globalDefs.accepted['vrrp_notify_priority_changes']) ??
+        false,
       ...(group === undefined ? {} : { syncGroup: group }),
       at: positionText(vi.at),
     });

@@ -115,8 +115,22 @@ function sorry(p: QuorumPolicy, active: boolean): QuorumEffect[] {
 /** Quorum at start-up, before or after the first results (keepalived init_service_vs). */
 export function initialQuorum(p: QuorumPolicy, weightSum: number): QuorumTransition {
   const up = gains(p, weightSum);
-  if (up || p.sorryServer === null) return { state: { up }, effects: [] };
   const threshold = gainAt(p);
+  // keepalived reports a quorum held from the start too (quorum_up, the lvs FIFO's "VS … UP").
+  if (up)
+    return {
+      state: { up },
+      effects: [
+        {
+          kind: 'quorum-up',
+          startup: true,
+          weightSum,
+          threshold,
+          reason: `starting with quorum: ${weightSum} >= ${p.quorum}+${p.hysteresis}=${threshold}`,
+        },
+      ],
+    };
+  if (p.sorryServer === null) return { state: { up }, effects: [] };
   return {
     state: { up },
     effects: [

@@ -110,6 +110,8 @@ function vrrpRuns(
 
 export class NotifyPlanner {
   private instances = new Map<string, NotifyConfig>();
+  /** Instances with keepalived's notify_priority_changes (FIFO lines for priority changes). */
+  private priorityLines = new Set<string>();
   private groups = new Map<string, NotifyConfig>();
   private realServers = new Map<string, RsHooks>();
   private virtualServers = new Map<string, VsHooks>();
@@ -125,6 +127,9 @@ export class NotifyPlanner {
 
   configure(config: Config): void {
     this.instances = new Map(config.vrrpInstances.map((i) => [i.name, i.notify]));
+    this.priorityLines = new Set(
+      config.vrrpInstances.filter((i) => i.notifyPriorityChanges).map((i) => i.name),
+    );
     this.instanceOrder = config.vrrpInstances.map((i) => i.name);
     this.groups = new Map(config.vrrpSyncGroups.map((g) => [g.name, g.notify]));
     this.groupStates.configure(config.vrrpSyncGroups);
@@ -206,6 +211,8 @@ export class NotifyPlanner {
     const s = this.instanceStates.get(instance);
     if (s === undefined || s.state === 'STOP' || s.state === 'FAULT') return EMPTY;
     s.priority = to;
+    // keepalived writes these lines only with (vrrp_)notify_priority_changes.
+    if (!this.priorityLines.has(instance)) return EMPTY;
     return {
       runs: [],
       vrrpLines: [vrrpPriorityLine(instance, s.state === 'MASTER', to)],

@@ -157,6 +157,8 @@ const acceptedInstance = new Set([
   'promote_secondaries',
   'evip_other_family',
   'no_vmac_ipv6_ll',
+  // Read by src/config (the FIFO's MASTER_PRIORITY/BACKUP_PRIORITY lines), kept as given.
+  'notify_priority_changes',
 ]);
 
 export function buildVrrpInstance(st: Statement, r: Reader): VrrpInstance | undefined {

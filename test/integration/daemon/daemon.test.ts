@@ -242,7 +242,9 @@ describe('quorum, sorry server and slow start (daemon)', () => {
     const t = (await driver.read()).table.services.get('tcp:198.18.0.10:80');
     expect([...(t?.destinations.keys() ?? [])]).toEqual(['198.18.1.99:80']);
     a.setStatus(200);
-    await until(() => events.some((e) => e.name === 'vs.quorum_up'), 3000);
+    // The quorum held at start is reported too; wait for the one after the loss.
+    const lost = events.findIndex((e) => e.name === 'vs.quorum_down');
+    await until(() => events.slice(lost).some((e) => e.name === 'vs.quorum_up'), 3000);
     await d.settle();
     expect(await weightOf(driver, a.port)).toBe(2);
     expect(await weightOf(driver, b.port)).toBe(3);

@@ -279,17 +279,13 @@ describe.skipIf(!ready)(
       );
     });
 
-    // lvsd bug (reported; src/ is not this test's): lvsd writes `INSTANCE "X" MASTER_PRIORITY N`
-    // / `BACKUP_PRIORITY N` to the FIFO on every effective-priority change, where keepalived
-    // writes them only with vrrp_notify_priority_changes (global_defs) or
-    // notify_priority_changes (instance). it.fails: red once lvsd is fixed; then make it it().
-    it.fails(
-      'weighted, without notify_priority_changes: no priority lines in the FIFO, as keepalived (fails today: lvsd bug)',
-      async () => {
-        const { k, l } = await both('weighted');
-        compare(k, l, 'fifo');
-      },
-    );
+    // Found by this test and fixed: keepalived writes `INSTANCE "X" MASTER_PRIORITY N` /
+    // `BACKUP_PRIORITY N` only with vrrp_notify_priority_changes (global_defs) or
+    // notify_priority_changes (instance); so does lvsd now.
+    it('weighted, without notify_priority_changes: no priority lines in the FIFO, as keepalived', async () => {
+      const { k, l } = await both('weighted');
+      compare(k, l, 'fifo');
+    });
 
     it('weighted, with vrrp_notify_priority_changes: the same argv lines and FIFO lines, priority changes included', async () => {
       const { k, l } = await both('weighted-prio');

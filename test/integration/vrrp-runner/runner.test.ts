@@ -36,6 +36,7 @@ function instance(priority: number, extra: Partial<VrrpInstanceConfig> = {}): Vr
     garpMasterDelayMs: 5000,
     garpMasterRepeat: 5,
     notify: {},
+    notifyPriorityChanges: false,
     at: 'test:1:1',
     ...extra,
   };

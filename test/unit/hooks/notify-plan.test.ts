@@ -79,8 +79,20 @@ describe('VRRP notify argv (keepalived vrrp_notify.c)', () => {
     ]);
   });
 
-  it('priority changes go to the FIFO only, as MASTER_PRIORITY or BACKUP_PRIORITY', () => {
+  it('priority changes: no FIFO line unless notify_priority_changes (keepalived)', () => {
     const p = new NotifyPlanner(hooksConfig());
+    p.plan(transition('VI_1', 'init', 'backup'));
+    expect(
+      p.plan(ev('vrrp.priority', 'VI_1', { instance: 'VI_1', from: 100, to: 90, reason: 'x' })),
+    ).toEqual({ runs: [], vrrpLines: [], lvsLines: [] });
+  });
+
+  it('priority changes go to the FIFO only, as MASTER_PRIORITY or BACKUP_PRIORITY', () => {
+    const base = hooksConfig();
+    const p = new NotifyPlanner({
+      ...base,
+      vrrpInstances: base.vrrpInstances.map((i) => ({ ...i, notifyPriorityChanges: true })),
+    });
     expect(
       p.plan(ev('vrrp.priority', 'VI_1', { instance: 'VI_1', from: 100, to: 90, reason: 'x' }))
         .vrrpLines,
