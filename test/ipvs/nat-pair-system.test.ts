@@ -377,8 +377,7 @@ describe.skipIf(!probe.ok || build !== undefined)('LVS-NAT pair, whole system', 
         log('dir1')
           .slice(offset)
           .some((l) => l.event?.name === 'ipvs.adopted') &&
-        (await lab.states('dir1').catch(() => ({})))['FRONT'] ===
-          'MASTER',
+        (await lab.states('dir1').catch((): Record<string, string> => ({})))['FRONT'] === 'MASTER',
       30_000,
       'dir1 adopted its table and is MASTER again',
       200,
