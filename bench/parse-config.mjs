@@ -545,7 +545,7 @@ async function main() {
           t.disabled = 'not runnable';
           const hint =
             t.key === 'lvsd' && lvsdIsDefault
-              ? ` Is the CLI built? Run \`npm run build\` in ${REPO_ROOT} (bin/lvsd.js imports dist/lvsd.mjs), ` +
+              ? ` Is the CLI built? Run \`npm run build\` in ${REPO_ROOT} (bin/lvsd.js imports dist/check-config.mjs or dist/lvsd.mjs), ` +
                 'or pass a stand-in with --lvsd-cmd.'
               : '';
           loud(`${t.key} cannot run; it is skipped for the rest of the bench.${hint}`);
