@@ -2,7 +2,7 @@
 // `npm run package:deb`: builds packaging/out/lvsd_VERSION_all.deb with dpkg-deb.
 //
 // What goes in (docs/operations.md, "Install"):
-//   /usr/lib/lvsd/{bin/lvsd.js,dist/lvsd.mjs,dist/chunks/*.mjs,package.json,etc/demo.conf}
+//   /usr/lib/lvsd/{bin/lvsd.js,dist/lvsd.mjs,dist/check-config.mjs,dist/chunks/*.mjs,package.json,etc/demo.conf}
 //                                                           the bundled program
 //   /usr/bin/lvsd -> ../lib/lvsd/bin/lvsd.js
 //   /lib/systemd/system/lvsd.service, /usr/lib/modules-load.d/lvsd.conf (ip_vs at boot)
@@ -57,6 +57,7 @@ if (!args.includes('--no-build')) run(process.execPath, [path.join(repo, 'script
 const builtins = new Set(builtinModules);
 const bundleFiles = [
   path.join(repo, 'dist/lvsd.mjs'),
+  path.join(repo, 'dist/check-config.mjs'),
   ...readdirSync(path.join(repo, 'dist/chunks'))
     .filter((f) => f.endsWith('.mjs'))
     .map((f) => path.join(repo, 'dist/chunks', f)),
@@ -108,6 +109,8 @@ try {
   );
   put(`${lib}/bin/lvsd.js`, wrapper, 0o755);
   copy('dist/lvsd.mjs', `${lib}/dist/lvsd.mjs`);
+  // check-config's own bundle (bin/lvsd.js falls back to lvsd.mjs without it, slower to start).
+  copy('dist/check-config.mjs', `${lib}/dist/check-config.mjs`);
   for (const f of readdirSync(path.join(repo, 'dist/chunks')).filter((f) => f.endsWith('.mjs')))
     copy(`dist/chunks/${f}`, `${lib}/dist/chunks/${f}`);
   put(
