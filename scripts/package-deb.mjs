@@ -131,6 +131,9 @@ try {
   cpSync(path.join(repo, 'etc'), at('etc/lvsd'), { recursive: true });
   copy('packaging/default', 'etc/default/lvsd');
 
+  // Bash completion (bash-completion loads it on demand, by the command's name).
+  copy('completion/lvsd.bash', 'usr/share/bash-completion/completions/lvsd');
+
   // Documentation.
   const man = readFileSync(path.join(repo, 'man/lvsd.8'), 'utf8').replace(
     /^(\.TH LVSD 8 "[^"]*" )"lvsd [^"]*"/m,
