@@ -8,7 +8,7 @@
  * (this host: "IPVS: Can't initialize ipvs", the checker child exits FATAL) only lvsd runs and
  * is compared with keepalived's lines: its documented argv and FIFO format (keepalived.conf(5):
  * `notify_up`/`notify_down` get the configured words only; `lvs_notify_fifo` lines
- * `RS [1.2.3.4]:tcp:80 [192.168.201.15]:tcp:80 {UP|DOWN}` and `VS [192.168.201.15]:tcp:80
+ * `RS [198.18.1.11]:tcp:80 [198.18.0.10]:tcp:80 {UP|DOWN}` and `VS [198.18.0.10]:tcp:80
  * {UP|DOWN}`), as keepalived itself recorded them in the IPVS VM. On a kernel with IPVS
  * (`../shared/ipvs-vm/run --mem 2048 -- npx vitest run THIS_FILE`, about 50 s) both run and
  * are compared with each other too.
