@@ -198,14 +198,7 @@ export class Daemon {
       await d.reconciler.start();
       d.syncChecks();
       // VRRP last: a director takes the VIPs only once its IPVS table is loaded.
-      if (opts.vrrp && d.config.vrrpInstances.length > 0)
-        d.vrrp = await VrrpService.start(d.config, {
-          bus: opts.bus,
-          clock: opts.clock,
-          timers: opts.timers,
-          drivers: opts.vrrp,
-          restartGraceMs: opts.restartGraceMs ?? d.config.daemon.restartGraceMs,
-        });
+      if (opts.vrrp && d.config.vrrpInstances.length > 0) d.vrrp = await d.startVrrp(opts.vrrp);
     } catch (err) {
       await d.scheduler.stop().catch(() => undefined);
       await d.replicator?.stop().catch(() => undefined);
@@ -329,6 +322,16 @@ export class Daemon {
     return this.vrrp?.unroutedDrops() ?? {};
   }
 
+  private startVrrp(drivers: VrrpDrivers): Promise<VrrpService> {
+    return VrrpService.start(this.config, {
+      bus: this.opts.bus,
+      clock: this.opts.clock,
+      timers: this.opts.timers,
+      drivers,
+      restartGraceMs: this.opts.restartGraceMs ?? this.config.daemon.restartGraceMs,
+    });
+  }
+
   private reloadVrrp(): void {
     const drivers = this.opts.vrrp;
     if (!drivers) return;
@@ -346,13 +349,7 @@ export class Daemon {
     if (this.vrrp) {
       this.vrrp.reload(this.config).catch(fail);
     } else if (this.config.vrrpInstances.length > 0) {
-      VrrpService.start(this.config, {
-        bus: this.opts.bus,
-        clock: this.opts.clock,
-        timers: this.opts.timers,
-        drivers,
-        restartGraceMs: this.opts.restartGraceMs ?? this.config.daemon.restartGraceMs,
-      }).then((v) => {
+      this.startVrrp(drivers).then((v) => {
         this.vrrp = v;
       }, fail);
     }
