@@ -5,12 +5,15 @@
 // the hooks / bare ratios. Goal: hooks cost < 5 % more check latency at p99.
 //
 //   node bench/hooks-storm.mjs [--seconds 30] [--warmup 10] [--rounds 2] [--servers 1000]
-//                              [--flips 100] [--split] [--json]
+//                              [--flips 100] [--split] [--direct] [--json]
 //
 // Each round runs bare and hooks in fresh processes (bench/lib/storm-run.mjs, bundled from the
 // TypeScript sources with esbuild), in the order bare, hooks, then hooks, bare, … so drift on a
 // shared machine falls on both sides; percentiles are over the pooled checks of all rounds.
 // --split adds notify-only and webhook-only runs to each round, to tell the two costs apart.
+// Scripts start from the spawner process, as under `lvsd run` (src/spawner); --direct makes the
+// daemon fork them itself, as lvsd did before the spawner, to show what the spawner saves. The
+// spawner's own CPU is printed beside the daemon's, so no cost is hidden in it.
 // Event-loop lag is sampled every 1 ms (perf_hooks.monitorEventLoopDelay), less that interval.
 // The backends (bench/lib/storm-backends.mjs, same seed every run) flip `--flips` servers per
 // second in their own process, so each server flips about every servers/flips seconds.
@@ -41,20 +44,25 @@ const opt = {
   seed: 8,
 };
 const asJson = process.argv.includes('--json');
+const direct = process.argv.includes('--direct');
 const split = process.argv.includes('--split');
 
 const { build } = await import('esbuild');
 const bundle = join(ROOT, 'node_modules', '.cache', 'lvsd-bench', 'hooks-storm-run.mjs');
 const probesShim = join(ROOT, 'bench', 'lib', 'storm-probes.mjs');
-await build({
-  entryPoints: [join(ROOT, 'bench', 'lib', 'storm-run.mjs')],
-  outfile: bundle,
+// Both bundles live under node_modules/.cache and import the packages from node_modules.
+const esm = {
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
   packages: 'external',
   logLevel: 'warning',
+};
+await build({
+  ...esm,
+  entryPoints: [join(ROOT, 'bench', 'lib', 'storm-run.mjs')],
+  outfile: bundle,
   define: { __LVSD_VERSION__: '"bench"' },
   plugins: [
     {
@@ -71,6 +79,14 @@ await build({
   ],
 });
 
+// The spawner as the daemon runs it: its own bundle, found beside the round's bundle.
+const spawnerEntry = join(dirname(bundle), 'spawner.mjs');
+await build({
+  ...esm,
+  entryPoints: [join(ROOT, 'src', 'spawner', 'child.ts')],
+  outfile: spawnerEntry,
+});
+
 const out = mkdtempSync(join(tmpdir(), 'lvsd-hooks-storm-'));
 const runs = [];
 const pooled = { bare: [], hooks: [], notify: [], webhook: [] };
@@ -82,7 +98,7 @@ try {
       const limitS = opt.warmupS + opt.seconds + 60;
       const p = spawnSync(
         process.execPath,
-        [bundle, mode, JSON.stringify({ ...opt, round: r, out })],
+        [bundle, mode, JSON.stringify({ ...opt, round: r, out, direct, spawnerEntry })],
         { encoding: 'utf8', timeout: limitS * 1000, stdio: ['ignore', 'pipe', 'inherit'] },
       );
       const line = (p.stdout ?? '').trim().split('\n').pop() ?? '';
@@ -98,7 +114,7 @@ try {
         pooled[mode].push(v);
       if (!asJson)
         console.error(
-          `round ${r} ${mode.padEnd(7)}: check p50 ${res.checkMs.p50} ms p99 ${res.checkMs.p99} ms, loop lag p99 ${res.loopLagMs.p99} ms, ${res.checksPerSec} checks/s, ${res.rsEvents} rs events, ${res.notifyLogLines} notify runs, ${res.webhookPosts} webhook POSTs, CPU ${res.cpuPct} %`,
+          `round ${r} ${mode.padEnd(7)}: check p50 ${res.checkMs.p50} ms p99 ${res.checkMs.p99} ms, loop lag p99 ${res.loopLagMs.p99} ms, ${res.checksPerSec} checks/s, ${res.rsEvents} rs events, ${res.notifyLogLines} notify runs, ${res.webhookPosts} webhook POSTs, CPU ${res.cpuPct} %${res.spawnerCpuPct === undefined ? '' : ` + spawner ${res.spawnerCpuPct} %`}`,
         );
     }
   }
@@ -127,13 +143,14 @@ const side = (mode) => {
     notifyRuns: rs.reduce((a, x) => a + x.notifyLogLines, 0),
     webhookPosts: rs.reduce((a, x) => a + x.webhookPosts, 0),
     cpuPct: Number(median(rs.map((x) => x.cpuPct)).toFixed(1)),
+    spawnerCpuPct: Number(median(rs.map((x) => x.spawnerCpuPct ?? 0)).toFixed(1)),
   };
 };
 const bare = side('bare');
 const hooks = side('hooks');
 const ratio = (a, b) => Number((a / b).toFixed(3));
 const summary = {
-  options: opt,
+  options: { ...opt, scripts: direct ? 'forked by the daemon (--direct)' : 'spawner' },
   bare,
   hooks,
   ratio: {
@@ -151,12 +168,12 @@ if (asJson) console.log(JSON.stringify(summary, null, 2));
 else {
   const f = (x) => x.toFixed(2);
   console.log(
-    `\n## bench/hooks-storm: ${opt.servers} real servers, ${opt.flipsPerSec} flips/s, ${opt.rounds} round(s) × ${opt.seconds} s (after ${opt.warmupS} s warm-up)\n`,
+    `\n## bench/hooks-storm: ${opt.servers} real servers, ${opt.flipsPerSec} flips/s, ${opt.rounds} round(s) × ${opt.seconds} s (after ${opt.warmupS} s warm-up), scripts ${direct ? 'forked by the daemon (--direct)' : 'from the spawner'}\n`,
   );
   console.log(
-    '| | checks | check p50 ms | check p99 ms | loop lag p50 ms | loop lag p99 ms | loop lag max ms | rs events | notify runs | webhook POSTs | CPU % |',
+    '| | checks | check p50 ms | check p99 ms | loop lag p50 ms | loop lag p99 ms | loop lag max ms | rs events | notify runs | webhook POSTs | daemon CPU % | spawner CPU % |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   const rows = [
     ['bare', bare],
     ['hooks', hooks],
@@ -164,7 +181,7 @@ else {
   if (split) rows.push(['notify only', side('notify')], ['webhook only', side('webhook')]);
   for (const [name, s] of rows)
     console.log(
-      `| ${name} | ${s.checks} | ${f(s.checkP50)} | ${f(s.checkP99)} | ${f(s.loopP50)} | ${f(s.loopP99)} | ${f(s.loopMax)} | ${s.rsEvents} | ${s.notifyRuns} | ${s.webhookPosts} | ${s.cpuPct} |`,
+      `| ${name} | ${s.checks} | ${f(s.checkP50)} | ${f(s.checkP99)} | ${f(s.loopP50)} | ${f(s.loopP99)} | ${f(s.loopMax)} | ${s.rsEvents} | ${s.notifyRuns} | ${s.webhookPosts} | ${s.cpuPct} | ${s.spawnerCpuPct} |`,
     );
   console.log(
     `\nratio hooks / bare: check p50 ${summary.ratio.checkP50}, check p99 ${summary.ratio.checkP99}, loop lag p99 ${summary.ratio.loopP99}`,

@@ -58,3 +58,11 @@ await build({
     },
   ],
 });
+
+// The script spawner (src/spawner/child.ts) is a process of its own, started once by the
+// daemon: one self-contained module, so it loads fast and holds only what it needs.
+await build({
+  ...common,
+  entryPoints: ['src/spawner/child.ts'],
+  outfile: 'dist/spawner.mjs',
+});

@@ -2,7 +2,7 @@
 // `npm run package:deb`: builds packaging/out/lvsd_VERSION_all.deb with dpkg-deb.
 //
 // What goes in (docs/operations.md, "Install"):
-//   /usr/lib/lvsd/{bin/lvsd.js,dist/lvsd.mjs,dist/check-config.mjs,dist/chunks/*.mjs,package.json,etc/demo.conf}
+//   /usr/lib/lvsd/{bin/lvsd.js,dist/lvsd.mjs,dist/check-config.mjs,dist/spawner.mjs,dist/chunks/*.mjs,package.json,etc/demo.conf}
 //                                                           the bundled program
 //   /usr/bin/lvsd -> ../lib/lvsd/bin/lvsd.js
 //   /lib/systemd/system/lvsd.service, /usr/lib/modules-load.d/lvsd.conf (ip_vs at boot)
@@ -58,6 +58,7 @@ const builtins = new Set(builtinModules);
 const bundleFiles = [
   path.join(repo, 'dist/lvsd.mjs'),
   path.join(repo, 'dist/check-config.mjs'),
+  path.join(repo, 'dist/spawner.mjs'),
   ...readdirSync(path.join(repo, 'dist/chunks'))
     .filter((f) => f.endsWith('.mjs'))
     .map((f) => path.join(repo, 'dist/chunks', f)),
@@ -111,6 +112,7 @@ try {
   copy('dist/lvsd.mjs', `${lib}/dist/lvsd.mjs`);
   // check-config's own bundle (bin/lvsd.js falls back to lvsd.mjs without it, slower to start).
   copy('dist/check-config.mjs', `${lib}/dist/check-config.mjs`);
+  copy('dist/spawner.mjs', `${lib}/dist/spawner.mjs`);
   for (const f of readdirSync(path.join(repo, 'dist/chunks')).filter((f) => f.endsWith('.mjs')))
     copy(`dist/chunks/${f}`, `${lib}/dist/chunks/${f}`);
   put(

@@ -8,7 +8,7 @@
 //        (bench --split, to tell their costs apart). All: lvsd in-process (memory IPVS
 //        driver, observers started, event ring and control sockets, metrics off), the same
 //        flapping backends (same seed) in their own process.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -21,6 +21,7 @@ import {
   startStormDaemon,
   stormSetup,
 } from '../../test/helpers/storm-lab.ts';
+import { SpawnerClient } from '../../src/spawner/client.ts';
 
 const [mode, optsJson] = process.argv.slice(2);
 const o = JSON.parse(optsJson ?? '{}');
@@ -42,6 +43,14 @@ globalThis.__lvsdStormProbe = (ms, ok) => {
 let receiver;
 let backends;
 let daemon;
+let spawner;
+
+/** utime + stime of a process, in ms (USER_HZ is 100 on Linux). */
+function procCpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
 try {
   receiver = webhook ? await hangingReceiver() : undefined;
   let file;
@@ -62,7 +71,16 @@ try {
     if (e.name === 'rs.up' || e.name === 'rs.down') rsEvents++;
   });
   const log = countingLog();
-  daemon = await startStormDaemon({ file, dir, bus, log });
+  // As `lvsd run` does: scripts start from the spawner (o.direct: the daemon forks them itself,
+  // how lvsd ran them before the spawner, for comparison).
+  spawner = o.direct ? undefined : new SpawnerClient({ log, entry: o.spawnerEntry });
+  daemon = await startStormDaemon({
+    file,
+    dir,
+    bus,
+    log,
+    ...(spawner ? { runScript: spawner.run } : {}),
+  });
   await sleep(o.warmupS * 1000);
 
   // Sampled every 1 ms; the figures are the delay beyond that interval.
@@ -70,6 +88,7 @@ try {
   const loop = monitorEventLoopDelay({ resolution: RES_MS });
   const logBefore = { ...log.counts };
   const cpu0 = process.cpuUsage();
+  const spawnerCpu0 = spawner?.pid === undefined ? undefined : procCpuMs(spawner.pid);
   const t0 = performance.now();
   loop.enable();
   measuring = true;
@@ -78,6 +97,10 @@ try {
   loop.disable();
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const spawnerCpu =
+    spawnerCpu0 === undefined || spawner?.pid === undefined
+      ? undefined
+      : procCpuMs(spawner.pid) - spawnerCpu0;
 
   const samples = Array.from(lat.subarray(0, n));
   const ms = (ns) => Number(Math.max(0, ns / 1e6 - RES_MS).toFixed(2));
@@ -102,12 +125,19 @@ try {
     webhookPosts: receiver?.alerts.length ?? 0,
     cpuPct: Number((((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(1)),
     rssMiB: Number((process.memoryUsage().rss / 1024 / 1024).toFixed(0)),
+    // The spawner's own CPU (scripts' children not included), so no cost is hidden there.
+    ...(spawnerCpu === undefined
+      ? {}
+      : { spawnerCpuPct: Number(((spawnerCpu / wall) * 100).toFixed(1)) }),
+    scriptRuns: spawner ? spawner.stats.spawnerRuns : undefined,
+    directScriptRuns: spawner ? spawner.stats.directRuns : undefined,
   };
   // Samples go to a file for the parent to pool (a 1 MB line is no trouble either way).
   writeFileSync(join(o.out, `${mode}-${o.round}.json`), JSON.stringify(samples));
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
   await daemon?.stop('bench').catch(() => undefined);
+  await spawner?.close();
   await backends?.close();
   await receiver?.close();
   rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import { Scheduler } from '../health/scheduler.js';
 import type { RunOutcome } from '../health/check-run.js';
 import type { TimerPort } from '../health/timer-port.js';
 import type { ProbeResult } from '../health/result.js';
+import type { ScriptRun } from '../health/checkers/misc.js';
 import { desiredTable, ipvsServiceKey } from '../ipvs/desired.js';
 import type { IpvsDriver } from '../ipvs/driver.js';
 import type { Clock } from '../lib/clock.js';
@@ -57,6 +58,8 @@ export interface DaemonOptions {
    * none of them (tests that do not test them, plan).
    */
   readonly observe?: { readonly log: ObserverLog };
+  /** How MISC_CHECKs and notify scripts start (run passes its spawner); default: directly. */
+  readonly runScript?: ScriptRun;
 }
 
 export type ReloadResult =
@@ -373,6 +376,7 @@ export class Daemon {
       log,
       clock: this.opts.clock,
       fifos: this.config.notifyFifos,
+      ...(this.opts.runScript ? { runScript: this.opts.runScript } : {}),
       snapshot: {
         virtualServers: async () => (await port.status()).virtualServers,
         vrrpInstances: () => this.vrrpStatus(),
@@ -462,7 +466,7 @@ export class Daemon {
         for (const c of rs.checks) {
           const spec = JSON.stringify(c);
           wanted.set(c.id, spec);
-          this.probes.set(c.id, probeFor(c, this.config.scriptSecurity));
+          this.probes.set(c.id, probeFor(c, this.config.scriptSecurity, this.opts.runScript));
           const check = {
             id: c.id,
             intervalMs: c.health.delayLoopMs,

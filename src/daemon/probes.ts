@@ -3,13 +3,18 @@ import type { CheckConfig, RealServerConfig } from '../config/index.js';
 import type { CancelSignal } from '../health/cancel.js';
 import type { CheckerPolicy, RealServerPolicy } from '../health/fsm.js';
 import { probeHttp } from '../health/checkers/http.js';
-import { probeMisc } from '../health/checkers/misc.js';
+import { probeMisc, type ScriptRun } from '../health/checkers/misc.js';
 import { probeTcp } from '../health/checkers/tcp.js';
 import type { ProbeResult } from '../health/result.js';
 
 export type Probe = (signal: CancelSignal) => Promise<ProbeResult>;
 
-export function probeFor(check: CheckConfig, scriptSecurity: boolean): Probe {
+/** `runScript`: how MISC_CHECK scripts start (the daemon passes its spawner). */
+export function probeFor(
+  check: CheckConfig,
+  scriptSecurity: boolean,
+  runScript: ScriptRun = probeMisc,
+): Probe {
   switch (check.kind) {
     case 'http':
     case 'https': {
@@ -54,7 +59,7 @@ export function probeFor(check: CheckConfig, scriptSecurity: boolean): Probe {
         ...(check.script.group === undefined ? {} : { group: check.script.group }),
         scriptSecurity,
       };
-      return (signal) => probeMisc(target, signal);
+      return (signal) => runScript(target, signal);
     }
   }
 }

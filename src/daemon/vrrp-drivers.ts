@@ -1,6 +1,6 @@
 /** The real VRRP drivers for `lvsd run`: ip, arping, UDP, sysfs, ipvsadm, key files, scripts. */
 import type { Config } from '../config/index.js';
-import { probeMisc } from '../health/checkers/misc.js';
+import { probeMisc, type ScriptRun } from '../health/checkers/misc.js';
 import { ArpingAnnouncer } from '../vrrp/drivers/garp-arping.js';
 import { readKeyFile } from '../vrrp/drivers/key-file.js';
 import { SystemLinks } from '../vrrp/drivers/links.js';
@@ -19,6 +19,8 @@ export interface SystemDriverChoice {
   readonly ipvs: string;
   /** For `addresses: memory`: the configuration, whose interfaces the twin then has. */
   readonly config?: Config | undefined;
+  /** How vrrp_scripts start (the daemon's spawner); default: by this process. */
+  readonly runScript?: ScriptRun;
 }
 
 export function systemVrrpDrivers(choice: SystemDriverChoice): VrrpDrivers {
@@ -27,6 +29,7 @@ export function systemVrrpDrivers(choice: SystemDriverChoice): VrrpDrivers {
     if (i.interface !== undefined) devs.add(i.interface);
     for (const a of [...i.virtualAddresses, ...i.excludedAddresses]) devs.add(a.dev);
   }
+  const run = choice.runScript ?? probeMisc;
   return {
     vips: choice.addresses === 'memory' ? new MemoryVipDriver([...devs]) : new IprouteVipDriver(),
     announcer:
@@ -37,7 +40,7 @@ export function systemVrrpDrivers(choice: SystemDriverChoice): VrrpDrivers {
     openTransport: (o) => UdpTransport.open(o),
     readKey: readKeyFile,
     runScript: async (s, scriptSecurity) => {
-      const r = await probeMisc({
+      const r = await run({
         argv: s.script.argv,
         timeoutMs: s.timeoutMs,
         dynamic: false,

@@ -15,6 +15,7 @@ import {
   type HookOutcome,
 } from './script-runner.js';
 import type { HookQueuePolicy } from './hook-queue.js';
+import type { ScriptRun } from '../health/checkers/misc.js';
 
 /** keepalived's three FIFOs: `all` gets every line, `vrrp` and `lvs` their own kind. */
 export interface NotifyFifoSettings {
@@ -32,6 +33,7 @@ export interface NotifyServiceOptions {
   readonly maxOutputBytes?: number;
   readonly policy?: HookQueuePolicy;
   readonly onOutcome?: (outcome: HookOutcome) => void;
+  readonly runScript?: ScriptRun;
 }
 
 type FifoRole = keyof NotifyFifoSettings;
@@ -54,6 +56,7 @@ export class NotifyService {
       log: opts.log,
       ...(opts.policy ? { policy: opts.policy } : {}),
       ...(opts.onOutcome ? { onOutcome: opts.onOutcome } : {}),
+      ...(opts.runScript ? { runScript: opts.runScript } : {}),
     });
   }
 

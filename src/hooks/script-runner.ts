@@ -7,7 +7,7 @@
  * outcome for every run, logged and counted. Nothing here is awaited by the code that
  * publishes events: a slow or hanging script delays only later scripts of its own subject.
  */
-import { probeMisc } from '../health/checkers/misc.js';
+import { probeMisc, type ScriptRun } from '../health/checkers/misc.js';
 import type { ProbeCode } from '../health/result.js';
 import { DEFAULT_HOOK_QUEUE_POLICY, HookQueue, type HookQueuePolicy } from './hook-queue.js';
 import type { HookKind, NotifyRun } from './notify-plan.js';
@@ -31,6 +31,8 @@ export interface HookRunnerOptions {
   readonly policy?: HookQueuePolicy;
   readonly log: ObserverLog;
   readonly onOutcome?: (outcome: HookOutcome) => void;
+  /** How scripts start; default probeMisc (the daemon passes its spawner). */
+  readonly runScript?: ScriptRun;
 }
 
 export const DEFAULT_HOOK_TIMEOUT_MS = 10_000;
@@ -96,7 +98,7 @@ export class HookRunner {
   }
 
   private async execute(run: NotifyRun): Promise<void> {
-    const r = await probeMisc(
+    const r = await (this.opts.runScript ?? probeMisc)(
       {
         argv: run.argv,
         timeoutMs: this.opts.timeoutMs,

@@ -9,6 +9,7 @@
 import type { Config } from '../config/types.js';
 import type { ObserverLog } from '../hooks/log-port.js';
 import { NotifyService, type NotifyFifoSettings } from '../hooks/notify-service.js';
+import type { ScriptRun } from '../health/checkers/misc.js';
 import type { Clock } from '../lib/clock.js';
 import type { EventBus } from '../lib/events.js';
 import { LvsdMetrics } from '../metrics/lvsd-metrics.js';
@@ -27,6 +28,8 @@ export interface ObserversOptions {
   readonly snapshot?: ObserverSnapshot;
   /** keepalived's notify_fifo / vrrp_notify_fifo / lvs_notify_fifo (Config.notifyFifos). */
   readonly fifos?: NotifyFifoSettings;
+  /** How notify scripts start (the daemon's spawner); default: by this process. */
+  readonly runScript?: ScriptRun;
 }
 
 export interface Observers {
@@ -54,6 +57,7 @@ export async function startObservers(opts: ObserversOptions): Promise<Observers>
     config: opts.config,
     log,
     ...(opts.fifos ? { fifos: opts.fifos } : {}),
+    ...(opts.runScript ? { runScript: opts.runScript } : {}),
     onOutcome: (o) => {
       metrics.onHook(o);
     },

@@ -6,6 +6,7 @@
  * (Daemon.start with the memory IPVS driver and `observe`, so the notify scripts, FIFOs,
  * webhooks and metrics run as under `lvsd run`).
  */
+import type { ScriptRun } from '../../src/health/checkers/misc.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -268,6 +269,8 @@ export async function startStormDaemon(o: {
   bus: EventBus;
   log: ObserverLog;
   control?: boolean;
+  /** How scripts start (a SpawnerClient's run, as `lvsd run` does); default: directly. */
+  runScript?: ScriptRun;
 }): Promise<Daemon> {
   return Daemon.start({
     file: o.file,
@@ -282,6 +285,7 @@ export async function startStormDaemon(o: {
     stateDir: join(o.dir, 'state'),
     ...(o.control === false ? { control: false as const } : {}),
     observe: { log: o.log },
+    ...(o.runScript ? { runScript: o.runScript } : {}),
   });
 }
 

@@ -20,6 +20,7 @@ import { exitCodes } from '../exit-codes.js';
 import type { Command, Io } from '../io.js';
 import { configIdFlag, configTarget, fileFlag, ipvsFlag, stringFlag } from '../common.js';
 import { version } from '../version.js';
+import { SpawnerClient } from '../../spawner/client.js';
 
 export const runFlags: FlagSpec[] = [
   fileFlag,
@@ -137,6 +138,9 @@ export const runCommand: Command = {
     delete process.env['NOTIFY_SOCKET'];
     delete process.env['WATCHDOG_USEC'];
     delete process.env['WATCHDOG_PID'];
+    // Scripts start from a small process of its own, never by forking this one (src/spawner).
+    const spawner = new SpawnerClient({ log: logger });
+    await spawner.ready();
     // Signals are handled from the first moment: a SIGTERM during start-up stops lvsd as
     // soon as it is up, instead of killing it half-way (the default action).
     let daemon: Daemon | undefined;
@@ -158,11 +162,14 @@ export const runCommand: Command = {
       stopping = true;
       process.off('SIGHUP', onHup);
       void watchdog.stopping();
-      void daemon.stop(signal, signal === 'SIGUSR2').finally(() => {
-        void watchdog.close();
-        logger.flush();
-        finish(signal === 'SIGUSR2' ? exitCodes.restart : exitCodes.ok);
-      });
+      void daemon
+        .stop(signal, signal === 'SIGUSR2')
+        .then(() => spawner.close())
+        .finally(() => {
+          void watchdog.close();
+          logger.flush();
+          finish(signal === 'SIGUSR2' ? exitCodes.restart : exitCodes.ok);
+        });
     };
     process.on('SIGHUP', onHup);
     process.on('SIGTERM', onStop);
@@ -181,8 +188,10 @@ export const runCommand: Command = {
         timers: systemTimers,
         version,
         observe: { log: logger },
+        runScript: spawner.run,
         vrrp: systemVrrpDrivers({
           addresses,
+          runScript: spawner.run,
           ipvs: driver.name,
           ...(addresses === 'memory' ? { config: peekConfig(file, configId) } : {}),
         }),
@@ -197,6 +206,7 @@ export const runCommand: Command = {
         },
       });
     } catch (err) {
+      await spawner.close();
       logger.flush();
       process.off('SIGHUP', onHup);
       process.off('SIGTERM', onStop);

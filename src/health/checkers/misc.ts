@@ -43,6 +43,12 @@ export interface MiscCheckTarget {
   readonly cwd?: string;
 }
 
+/**
+ * How the daemon's parts run a script: probeMisc itself, or the spawner's client (src/spawner),
+ * which runs probeMisc in a small process of its own. Same contract: never throws.
+ */
+export type ScriptRun = (target: MiscCheckTarget, signal?: CancelSignal) => Promise<ProbeResult>;
+
 export const DEFAULT_MAX_OUTPUT_BYTES = 4096;
 const DEFAULT_KILL_GRACE_MS = 200;
 const OUTPUT_DRAIN_MS = 50;

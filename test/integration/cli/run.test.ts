@@ -1,5 +1,6 @@
 /** `lvsd run`, `lvsd plan` and `lvsd demo` as processes: logs, signals, exit statuses. */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { posix as path } from 'node:path';
 import { execa } from 'execa';
@@ -65,6 +66,28 @@ function watch(child: { stdout: NodeJS.ReadableStream | null }, lines: LogLine[]
   };
 }
 
+/** `lvsd run --ipvs memory` with its sockets and state under the test's dir, named by `tag`. */
+function runMemory(file: string, tag: string) {
+  return execa(
+    'node',
+    [
+      bin,
+      'run',
+      '-f',
+      file,
+      '--ipvs',
+      'memory',
+      '--socket',
+      path.join(dir, `${tag}.sock`),
+      '--ro-socket',
+      path.join(dir, `${tag}-ro.sock`),
+      '--state-dir',
+      path.join(dir, `${tag}-state`),
+    ],
+    { reject: false, timeout: 30_000 },
+  );
+}
+
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'lvsd-run-'));
   backend = await startSwitchableBackend();
@@ -78,25 +101,7 @@ describe('lvsd run', () => {
   it('logs JSON events, reloads on SIGHUP, keeps the old config on a bad one, exits 0 on SIGTERM', async () => {
     const file = path.join(dir, 'run.conf');
     writeFileSync(file, conf(backend.port));
-    const child = execa(
-      'node',
-      [
-        bin,
-        'run',
-        '-f',
-        file,
-        '--ipvs',
-        'memory',
-        '--socket',
-        path.join(dir, 'lvsd.sock'),
-        '--state-dir',
-        path.join(dir, 'state'),
-      ],
-      {
-        reject: false,
-        timeout: 30_000,
-      },
-    );
+    const child = runMemory(file, 'lvsd');
     const lines: LogLine[] = [];
     const until = watch(child, lines);
     const started = await until((l) => l.event?.name === 'daemon.started');
@@ -133,6 +138,72 @@ describe('lvsd run', () => {
     const r = await child;
     expect(r.exitCode).toBe(0);
     expect(lines.some((l) => l.event?.name === 'daemon.stopping')).toBe(true);
+  });
+
+  it('starts MISC_CHECKs and notify scripts from its spawner, which ends with it (even on SIGKILL)', async () => {
+    const rec = path.join(dir, 'parents.txt');
+    const script = path.join(dir, 'record-parent.sh');
+    const downFlag = path.join(dir, 'check-fails');
+    // Records who started it; as a check it fails while the flag file exists.
+    writeFileSync(
+      script,
+      `#!/bin/sh\necho "$1 $PPID" >> ${rec}\n[ "$1" = check ] && [ -e ${downFlag} ] && exit 1\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    const file = path.join(dir, 'spawner.conf');
+    writeFileSync(
+      file,
+      `virtual_server 198.18.0.10 80 {
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 127.0.0.1 ${backend.port} {
+        weight 1
+        notify_up "${script} notify"
+        MISC_CHECK {
+            misc_path "${script} check"
+            misc_timeout 2
+            delay_loop 0.2
+        }
+    }
+}
+`,
+    );
+    const child = runMemory(file, 'spawner');
+    const lines: LogLine[] = [];
+    const until = watch(child, lines);
+    await until((l) => l.event?.name === 'daemon.started');
+    writeFileSync(downFlag, '');
+    await until((l) => l.event?.name === 'rs.down');
+    rmSync(downFlag);
+    await until((l) => l.event?.name === 'rs.up');
+    const parents = async (): Promise<Map<string, Set<number>>> => {
+      const m = new Map<string, Set<number>>();
+      for (const line of (await readFile(rec, 'utf8')).trim().split('\n')) {
+        const [kind = '', pid = ''] = line.split(' ');
+        m.set(kind, (m.get(kind) ?? new Set()).add(Number(pid)));
+      }
+      return m;
+    };
+    const t0 = Date.now();
+    while (!(await parents().catch(() => new Map())).has('notify') && Date.now() - t0 < 5000)
+      await new Promise((r) => setTimeout(r, 50));
+    const seen = await parents();
+    // One parent for every script, and it is not the daemon: the spawner.
+    const all = new Set([...(seen.get('check') ?? []), ...(seen.get('notify') ?? [])]);
+    expect(all.size).toBe(1);
+    const [spawner = 0] = [...all];
+    expect(spawner).not.toBe(child.pid);
+    expect(await readFile(`/proc/${spawner}/cmdline`, 'utf8')).toContain('spawner.mjs');
+    expect((await readFile(`/proc/${spawner}/stat`, 'utf8')).split(') ')[1]?.split(' ')[1]).toBe(
+      String(child.pid),
+    );
+    child.kill('SIGKILL');
+    await child;
+    const gone = Date.now();
+    while (existsSync(`/proc/${spawner}`) && Date.now() - gone < 8000)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(`/proc/${spawner}`)).toBe(false);
   });
 
   it('says plainly when the kernel has no IPVS, and points to --ipvs memory', async () => {

@@ -1,0 +1,274 @@
+/**
+ * The daemon's side of the spawner (child.ts): scripts — MISC_CHECKs, notify scripts,
+ * vrrp_scripts — are started by a small helper process instead of by the daemon, so a spawn
+ * never blocks the daemon's event loop (bench/hooks-storm: ~5 ms per spawn at 1,000 real
+ * servers when the daemon forked them itself).
+ *
+ * Failure handling, in the order an operator cares about:
+ * - A script's verdict is only ever what the spawner reported. When the spawner dies with runs
+ *   in flight, those runs fail with a reason that says so (their outcome is unknown); runs it
+ *   had not yet accepted (before its hello) are started directly instead.
+ * - The spawner is restarted with a growing delay. While it is down, scripts are started by the
+ *   daemon itself, as before the spawner existed: slower, never lost. The switch is logged
+ *   once each way, not per run.
+ * - Cancelling a run (the scheduler's run timeout, a stop) sends a cancel; the spawner kills
+ *   the script's process group as the runner does for a timeout.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import type { CancelSignal } from '../health/cancel.js';
+import { probeMisc, type MiscCheckTarget, type ScriptRun } from '../health/checkers/misc.js';
+import type { ProbeResult } from '../health/result.js';
+import type { ObserverLog } from '../hooks/log-port.js';
+import { decodeReply, encodeRequest, LineSplitter, type SpawnerRequest } from './wire.js';
+
+export interface SpawnerOptions {
+  /** dist/spawner.mjs; default: found beside the running bundle (spawnerEntry); null: none. */
+  readonly entry?: string | null;
+  readonly log: ObserverLog;
+  /** Runs a script when the spawner cannot; default probeMisc (a spawn by the daemon). */
+  readonly fallback?: ScriptRun;
+  /** Restart delays, first to last (the last repeats). */
+  readonly restartDelaysMs?: readonly number[];
+}
+
+interface Pending {
+  readonly target: MiscCheckTarget;
+  readonly signal: CancelSignal | undefined;
+  readonly onAbort: () => void;
+  readonly resolve: (r: ProbeResult) => void;
+}
+
+const DEFAULT_RESTART_DELAYS_MS = [100, 500, 2000, 10_000];
+/** A spawner that lived this long had started fine: the next crash starts the delays over. */
+const HEALTHY_AFTER_MS = 30_000;
+/** How long close() waits for the spawner to reap its scripts before killing it. */
+const CLOSE_WAIT_MS = 6000;
+
+/**
+ * dist/spawner.mjs, wherever this code was bundled to: dist/lvsd.mjs or dist/chunks/*.mjs (the
+ * CLI and the .deb), node_modules/.cache/lvsd-bench (the benches' bundles), src/spawner (tests
+ * running the sources, after `npm run build`). Undefined when there is none.
+ */
+export function spawnerEntry(from: string = import.meta.url): string | undefined {
+  const here = path.dirname(fileURLToPath(from));
+  for (const rel of [
+    'spawner.mjs',
+    '../spawner.mjs',
+    '../../dist/spawner.mjs',
+    '../../../dist/spawner.mjs',
+  ]) {
+    const p = path.resolve(here, rel);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+export class SpawnerClient {
+  private child: ReturnType<typeof startSpawner> | undefined;
+  /** The running spawner said hello: it reads requests. */
+  private up = false;
+  private helloWaiters: (() => void)[] = [];
+  private startedAt = 0;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private restarts = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private degraded = false;
+  private readonly entry: string | undefined;
+  private readonly fallback: ScriptRun;
+  private readonly delays: readonly number[];
+  /** Counters for status and tests. */
+  readonly stats = { spawnerRuns: 0, directRuns: 0, lost: 0, starts: 0, retries: 0, malformed: 0 };
+
+  constructor(private readonly opts: SpawnerOptions) {
+    this.entry = opts.entry === null ? undefined : (opts.entry ?? spawnerEntry());
+    this.fallback = opts.fallback ?? probeMisc;
+    this.delays = opts.restartDelaysMs ?? DEFAULT_RESTART_DELAYS_MS;
+    if (this.entry === undefined) {
+      this.degrade('dist/spawner.mjs not found beside the bundle (run `npm run build`)');
+    } else this.spawn();
+  }
+
+  /** The ScriptRun the daemon's parts are given. */
+  readonly run: ScriptRun = (target, signal) => {
+    if (!this.up || this.child === undefined || this.closed) {
+      this.stats.directRuns++;
+      return this.fallback(target, signal);
+    }
+    if (signal?.aborted === true) return this.fallback(target, signal);
+    const id = this.nextId++;
+    this.stats.spawnerRuns++;
+    return new Promise<ProbeResult>((resolve) => {
+      const onAbort = (): void => {
+        this.send({ id, op: 'cancel' });
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, { target, signal, onAbort, resolve });
+      this.send({ id, op: 'script', target });
+    });
+  };
+
+  /**
+   * Resolves once the spawner said hello, or after `maxMs` (scripts then start directly until
+   * it does): `lvsd run` waits here so that even the first checks come from the spawner.
+   */
+  async ready(maxMs = 3000): Promise<boolean> {
+    if (!this.up && this.child !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.helloWaiters.push(resolve);
+        timer = setTimeout(resolve, maxMs);
+      });
+      clearTimeout(timer);
+    }
+    return this.up;
+  }
+
+  /** The spawner's pid while one runs (tests, status). */
+  get pid(): number | undefined {
+    return this.up ? this.child?.pid : undefined;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Stops taking runs, lets running scripts finish or be killed, waits for the spawner. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (child === undefined) return;
+    child.stdin.end();
+    const killer = setTimeout(() => child.kill('SIGKILL'), CLOSE_WAIT_MS);
+    await child.catch(() => undefined);
+    clearTimeout(killer);
+  }
+
+  private send(req: SpawnerRequest): void {
+    const stdin = this.child?.stdin;
+    if (stdin === undefined || !stdin.writable) return;
+    stdin.write(encodeRequest(req));
+  }
+
+  private spawn(): void {
+    if (this.entry === undefined || this.closed) return;
+    // Checked here, not left to node: its "Cannot find module" trace would go to the log on
+    // every retry (a package upgrade that removed the file, say).
+    if (!existsSync(this.entry)) {
+      this.retryLater(`${this.entry} is missing`);
+      return;
+    }
+    this.stats.starts++;
+    this.up = false;
+    this.startedAt = performance.now();
+    const child = startSpawner(this.entry);
+    this.child = child;
+    const lines = new LineSplitter();
+    child.stdout.on('data', (chunk: Buffer) => {
+      for (const line of lines.push(chunk)) this.onLine(line);
+      this.stats.malformed += lines.overflows;
+      lines.overflows = 0;
+    });
+    // A write after the spawner died: its exit below settles everything.
+    child.stdin.on('error', () => undefined);
+    void child.then((r) => {
+      this.onExit(r.signal ?? (r.exitCode === undefined ? (r.code ?? 'error') : r.exitCode));
+    });
+  }
+
+  private onLine(line: string): void {
+    const d = decodeReply(line);
+    if (!d.ok) {
+      this.stats.malformed++;
+      this.opts.log.warn({ spawner: { why: d.why } }, `script spawner sent a bad line: ${d.why}`);
+      if (d.id !== undefined) this.settle(d.id, lost(`the spawner's reply was invalid (${d.why})`));
+      return;
+    }
+    const reply = d.value;
+    if (reply.kind === 'hello') {
+      this.up = true;
+      for (const w of this.helloWaiters.splice(0)) w();
+      if (this.degraded) {
+        this.degraded = false;
+        this.opts.log.info(
+          { spawner: { pid: reply.pid } },
+          `script spawner running again (pid ${reply.pid})`,
+        );
+      }
+      return;
+    }
+    this.settle(reply.id, reply.result);
+  }
+
+  private settle(id: number, result: ProbeResult): void {
+    const p = this.pending.get(id);
+    if (p === undefined) return;
+    this.pending.delete(id);
+    p.signal?.removeEventListener('abort', p.onAbort);
+    p.resolve(result);
+  }
+
+  private onExit(how: string | number): void {
+    const wasReady = this.up;
+    this.up = false;
+    for (const w of this.helloWaiters.splice(0)) w();
+    this.child = undefined;
+    const inFlight = [...this.pending.entries()];
+    this.pending.clear();
+    for (const [, p] of inFlight) {
+      p.signal?.removeEventListener('abort', p.onAbort);
+      if (wasReady) {
+        this.stats.lost++;
+        p.resolve(lost(`the script spawner exited (${String(how)}) while the script ran`));
+      } else {
+        // Never accepted: safe to start now, directly.
+        this.stats.directRuns++;
+        void this.fallback(p.target, p.signal).then(p.resolve);
+      }
+    }
+    if (this.closed) return;
+    if (performance.now() - this.startedAt > HEALTHY_AFTER_MS) this.restarts = 0;
+    this.retryLater(`the script spawner exited (${String(how)})`);
+  }
+
+  private retryLater(why: string): void {
+    const delay = this.delays[Math.min(this.restarts, this.delays.length - 1)] ?? 1000;
+    this.restarts++;
+    this.stats.retries++;
+    this.degrade(`${why}; starting it again in ${delay} ms`);
+    this.restartTimer = setTimeout(() => {
+      this.spawn();
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  private degrade(why: string): void {
+    if (this.degraded) return;
+    this.degraded = true;
+    this.opts.log.warn(
+      { spawner: { why } },
+      `${why}; until it runs, the daemon starts scripts itself (slower: each start blocks it briefly)`,
+    );
+  }
+}
+
+/** stderr is the daemon's (journald): the spawner writes there only when something is wrong. */
+function startSpawner(entry: string) {
+  return execa(process.execPath, [entry], {
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'inherit',
+    buffer: false,
+    reject: false,
+  });
+}
+
+function lost(reason: string): ProbeResult {
+  return { ok: false, code: 'io', reason: `${reason}: outcome unknown`, latencyMs: 0 };
+}
