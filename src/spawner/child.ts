@@ -1,5 +1,6 @@
 /**
- * The spawner process (dist/spawner.mjs): starts scripts for the daemon.
+ * The spawner process (dist/spawner.mjs): starts scripts and tools (ip, ipvsadm, arping) for
+ * the daemon.
  *
  * Why a process of its own: starting a child copies the parent's page tables, and the daemon at
  * 1,000 real servers is a 200+ MiB process, so each spawn blocked its event loop ~5 ms
@@ -16,6 +17,7 @@
 import { CancelToken } from '../health/cancel.js';
 import { probeMisc } from '../health/checkers/misc.js';
 import type { ProbeResult } from '../health/result.js';
+import { execDirect } from '../lib/exec.js';
 import {
   decodeRequest,
   encodeReply,
@@ -28,6 +30,7 @@ import {
 const SHUTDOWN_MS = 5000;
 
 const running = new Map<number, CancelToken>();
+let pendingTools = 0;
 let closing = false;
 
 function send(reply: SpawnerReply): void {
@@ -54,19 +57,29 @@ function handle(req: SpawnerRequest): void {
     return;
   }
   if (closing) return;
+  if (req.op === 'exec') {
+    // Bounded by the request's own timeout; a tool run is not cancelled, only awaited.
+    pendingTools++;
+    void execDirect(req.exec).then((outcome) => {
+      pendingTools--;
+      send({ kind: 'exec', id: req.id, outcome });
+      if (closing && running.size === 0 && pendingTools === 0) process.exit(0);
+    });
+    return;
+  }
   const token = new CancelToken();
   running.set(req.id, token);
   void probeMisc(req.target, token).then((result) => {
     running.delete(req.id);
     send({ kind: 'result', id: req.id, result });
-    if (closing && running.size === 0) process.exit(0);
+    if (closing && running.size === 0 && pendingTools === 0) process.exit(0);
   });
 }
 
 function shutdown(): void {
   if (closing) return;
   closing = true;
-  if (running.size === 0) process.exit(0);
+  if (running.size === 0 && pendingTools === 0) process.exit(0);
   for (const token of running.values()) token.abort('the daemon went away');
   setTimeout(() => process.exit(0), SHUTDOWN_MS).unref();
 }

@@ -1,8 +1,9 @@
 /**
  * The daemon's side of the spawner (child.ts): scripts — MISC_CHECKs, notify scripts,
- * vrrp_scripts — are started by a small helper process instead of by the daemon, so a spawn
- * never blocks the daemon's event loop (bench/hooks-storm: ~5 ms per spawn at 1,000 real
- * servers when the daemon forked them itself).
+ * vrrp_scripts — and tools (ip, ipvsadm, arping; lib/exec.ts) are started by a small helper
+ * process instead of by the daemon, so a spawn never blocks the daemon's event loop
+ * (bench/hooks-storm: ~5 ms per spawn at 1,000 real servers when the daemon forked them
+ * itself; in the emulated IPVS VM an `ip addr` run took 1–2 s).
  *
  * Failure handling, in the order an operator cares about:
  * - A script's verdict is only ever what the spawner reported. When the spawner dies with runs
@@ -18,11 +19,17 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import type { CancelSignal } from '../health/cancel.js';
-import { probeMisc, type MiscCheckTarget, type ScriptRun } from '../health/checkers/misc.js';
+import { probeMisc, type ScriptRun } from '../health/checkers/misc.js';
 import type { ProbeResult } from '../health/result.js';
 import type { ObserverLog } from '../hooks/log-port.js';
-import { decodeReply, encodeRequest, LineSplitter, type SpawnerRequest } from './wire.js';
+import { execDirect, type Exec, type ExecOutcome } from '../lib/exec.js';
+import {
+  decodeReply,
+  encodeRequest,
+  LineSplitter,
+  type SpawnerReply,
+  type SpawnerRequest,
+} from './wire.js';
 
 export interface SpawnerOptions {
   /** dist/spawner.mjs; default: found beside the running bundle (spawnerEntry); null: none. */
@@ -30,15 +37,18 @@ export interface SpawnerOptions {
   readonly log: ObserverLog;
   /** Runs a script when the spawner cannot; default probeMisc (a spawn by the daemon). */
   readonly fallback?: ScriptRun;
+  /** Runs a tool when the spawner cannot; default execDirect. */
+  readonly execFallback?: Exec;
   /** Restart delays, first to last (the last repeats). */
   readonly restartDelaysMs?: readonly number[];
 }
 
+/** A request the spawner has not answered yet. */
 interface Pending {
-  readonly target: MiscCheckTarget;
-  readonly signal: CancelSignal | undefined;
-  readonly onAbort: () => void;
-  readonly resolve: (r: ProbeResult) => void;
+  /** The spawner's answer arrived (undefined: it was invalid, `why` says how). */
+  readonly answer: (reply: SpawnerReply | undefined, why?: string) => void;
+  /** The spawner died first; `accepted`: it may have started the run. */
+  readonly orphan: (accepted: boolean, why: string) => void;
 }
 
 const DEFAULT_RESTART_DELAYS_MS = [100, 500, 2000, 10_000];
@@ -80,13 +90,24 @@ export class SpawnerClient {
   private degraded = false;
   private readonly entry: string | undefined;
   private readonly fallback: ScriptRun;
+  private readonly execFallback: Exec;
   private readonly delays: readonly number[];
   /** Counters for status and tests. */
-  readonly stats = { spawnerRuns: 0, directRuns: 0, lost: 0, starts: 0, retries: 0, malformed: 0 };
+  readonly stats = {
+    spawnerRuns: 0,
+    directRuns: 0,
+    spawnerExecs: 0,
+    directExecs: 0,
+    lost: 0,
+    starts: 0,
+    retries: 0,
+    malformed: 0,
+  };
 
   constructor(private readonly opts: SpawnerOptions) {
     this.entry = opts.entry === null ? undefined : (opts.entry ?? spawnerEntry());
     this.fallback = opts.fallback ?? probeMisc;
+    this.execFallback = opts.execFallback ?? execDirect;
     this.delays = opts.restartDelaysMs ?? DEFAULT_RESTART_DELAYS_MS;
     if (this.entry === undefined) {
       this.degrade('dist/spawner.mjs not found beside the bundle (run `npm run build`)');
@@ -107,8 +128,60 @@ export class SpawnerClient {
         this.send({ id, op: 'cancel' });
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(id, { target, signal, onAbort, resolve });
+      const done = (r: ProbeResult): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(r);
+      };
+      this.pending.set(id, {
+        answer: (reply, why) => {
+          if (reply?.kind === 'result') done(reply.result);
+          else done(lost(`the spawner's reply was invalid (${why ?? 'not a script result'})`));
+        },
+        orphan: (accepted, why) => {
+          if (accepted) {
+            this.stats.lost++;
+            done(lost(`${why} while the script ran`));
+          } else {
+            // Never accepted: safe to start now, directly.
+            this.stats.directRuns++;
+            void this.fallback(target, signal).then(done);
+          }
+        },
+      });
       this.send({ id, op: 'script', target });
+    });
+  };
+
+  /**
+   * The Exec that `lvsd run` installs for its tools (lib/exec.ts). A tool run is not cancelled
+   * (its own timeout bounds it); one the spawner died during fails with errno ESPAWNER, which
+   * the drivers report as a failed run: the IPVS reconciler and the VIP driver retry.
+   */
+  readonly exec: Exec = (request) => {
+    if (!this.up || this.child === undefined || this.closed) {
+      this.stats.directExecs++;
+      return this.execFallback(request);
+    }
+    const id = this.nextId++;
+    this.stats.spawnerExecs++;
+    return new Promise<ExecOutcome>((resolve) => {
+      this.pending.set(id, {
+        answer: (reply, why) => {
+          if (reply?.kind === 'exec') resolve(reply.outcome);
+          else
+            resolve(failedExec(`the spawner's reply was invalid (${why ?? 'not a tool outcome'})`));
+        },
+        orphan: (accepted, why) => {
+          if (accepted) {
+            this.stats.lost++;
+            resolve(failedExec(`${why} while the tool ran`));
+          } else {
+            this.stats.directExecs++;
+            void this.execFallback(request).then(resolve);
+          }
+        },
+      });
+      this.send({ id, op: 'exec', exec: request });
     });
   };
 
@@ -187,7 +260,7 @@ export class SpawnerClient {
     if (!d.ok) {
       this.stats.malformed++;
       this.opts.log.warn({ spawner: { why: d.why } }, `script spawner sent a bad line: ${d.why}`);
-      if (d.id !== undefined) this.settle(d.id, lost(`the spawner's reply was invalid (${d.why})`));
+      if (d.id !== undefined) this.settle(d.id, undefined, d.why);
       return;
     }
     const reply = d.value;
@@ -203,15 +276,14 @@ export class SpawnerClient {
       }
       return;
     }
-    this.settle(reply.id, reply.result);
+    this.settle(reply.id, reply);
   }
 
-  private settle(id: number, result: ProbeResult): void {
+  private settle(id: number, reply: SpawnerReply | undefined, why?: string): void {
     const p = this.pending.get(id);
     if (p === undefined) return;
     this.pending.delete(id);
-    p.signal?.removeEventListener('abort', p.onAbort);
-    p.resolve(result);
+    p.answer(reply, why);
   }
 
   private onExit(how: string | number): void {
@@ -219,19 +291,9 @@ export class SpawnerClient {
     this.up = false;
     for (const w of this.helloWaiters.splice(0)) w();
     this.child = undefined;
-    const inFlight = [...this.pending.entries()];
+    const inFlight = [...this.pending.values()];
     this.pending.clear();
-    for (const [, p] of inFlight) {
-      p.signal?.removeEventListener('abort', p.onAbort);
-      if (wasReady) {
-        this.stats.lost++;
-        p.resolve(lost(`the script spawner exited (${String(how)}) while the script ran`));
-      } else {
-        // Never accepted: safe to start now, directly.
-        this.stats.directRuns++;
-        void this.fallback(p.target, p.signal).then(p.resolve);
-      }
-    }
+    for (const p of inFlight) p.orphan(wasReady, `the script spawner exited (${String(how)})`);
     if (this.closed) return;
     if (performance.now() - this.startedAt > HEALTHY_AFTER_MS) this.restarts = 0;
     this.retryLater(`the script spawner exited (${String(how)})`);
@@ -253,7 +315,7 @@ export class SpawnerClient {
     this.degraded = true;
     this.opts.log.warn(
       { spawner: { why } },
-      `${why}; until it runs, the daemon starts scripts itself (slower: each start blocks it briefly)`,
+      `${why}; until it runs, the daemon starts scripts and tools itself (slower: each start blocks it briefly)`,
     );
   }
 }
@@ -267,6 +329,17 @@ function startSpawner(entry: string) {
     buffer: false,
     reject: false,
   });
+}
+
+/** A tool run whose end nobody saw: the drivers report it as a failed run (errno ESPAWNER). */
+function failedExec(why: string): ExecOutcome {
+  return {
+    stdout: '',
+    stderr: `lvsd: ${why}: outcome unknown`,
+    timedOut: false,
+    overflow: false,
+    errno: 'ESPAWNER',
+  };
 }
 
 function lost(reason: string): ProbeResult {

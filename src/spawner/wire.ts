@@ -8,19 +8,26 @@
  * skipped up to the next newline), so a runaway writer cannot grow the reader's memory.
  */
 import type { MiscCheckTarget } from '../health/checkers/misc.js';
+import type { ExecOutcome, ExecRequest } from '../lib/exec.js';
 import type { ProbeCode, ProbeDetail, ProbeResult } from '../health/result.js';
 
-/** Requests and replies carry at most a script's capped output (escaped): far below this. */
-export const MAX_LINE_BYTES = 4 * 1024 * 1024;
+/**
+ * A tool's output may be large (`ipvsadm -Sn` of 10,000 real servers is ~0.6 MB, the callers
+ * cap a stream at 32 MiB), and a line holds both streams, escaped: the cap leaves room for that.
+ */
+export const MAX_TOOL_OUTPUT_BYTES = 32 * 1024 * 1024;
+export const MAX_LINE_BYTES = 3 * MAX_TOOL_OUTPUT_BYTES;
 
 export type SpawnerRequest =
   | { readonly id: number; readonly op: 'script'; readonly target: MiscCheckTarget }
+  | { readonly id: number; readonly op: 'exec'; readonly exec: ExecRequest }
   | { readonly id: number; readonly op: 'cancel' };
 
 export type SpawnerReply =
   /** The child is up and reading: requests sent from now on may have started when it dies. */
   | { readonly kind: 'hello'; readonly pid: number }
-  | { readonly kind: 'result'; readonly id: number; readonly result: ProbeResult };
+  | { readonly kind: 'result'; readonly id: number; readonly result: ProbeResult }
+  | { readonly kind: 'exec'; readonly id: number; readonly outcome: ExecOutcome };
 
 export type Decoded<T> =
   | { readonly ok: true; readonly value: T }
@@ -123,12 +130,48 @@ function target(v: unknown): MiscCheckTarget | string {
   return t;
 }
 
+function execRequest(v: unknown): ExecRequest | string {
+  if (!isObject(v)) return 'exec is not an object';
+  if (typeof v.file !== 'string' || v.file === '') return 'exec needs a file';
+  const args = v.args;
+  if (!Array.isArray(args) || args.length > MAX_ARGS) return 'args must be a list';
+  if (!args.every((a): a is string => typeof a === 'string')) return 'args must be strings';
+  if (!isCount(v.timeoutMs, DAY_MS) || v.timeoutMs === 0) return 'timeoutMs out of range';
+  if (!isCount(v.maxBufferBytes, MAX_TOOL_OUTPUT_BYTES) || v.maxBufferBytes === 0)
+    return 'maxBufferBytes out of range';
+  const q: { -readonly [K in keyof ExecRequest]: ExecRequest[K] } = {
+    file: v.file,
+    args,
+    timeoutMs: v.timeoutMs,
+    maxBufferBytes: v.maxBufferBytes,
+  };
+  if (v.input !== undefined) {
+    if (typeof v.input !== 'string') return 'input must be a string';
+    q.input = v.input;
+  }
+  if (v.env !== undefined) {
+    if (!isObject(v.env) || !Object.values(v.env).every((x) => typeof x === 'string'))
+      return 'env must map names to strings';
+    q.env = v.env as Record<string, string>;
+  }
+  if (v.stripFinalNewline !== undefined) {
+    if (typeof v.stripFinalNewline !== 'boolean') return 'stripFinalNewline must be a boolean';
+    q.stripFinalNewline = v.stripFinalNewline;
+  }
+  return q;
+}
+
 export function decodeRequest(line: string): Decoded<SpawnerRequest> {
   const o = parse(line);
   if (typeof o === 'string') return { ok: false, why: o };
   if (!isId(o.id)) return { ok: false, why: 'missing id' };
   const id = o.id;
   if (o.op === 'cancel') return { ok: true, value: { id, op: 'cancel' } };
+  if (o.op === 'exec') {
+    const q = execRequest(o.exec);
+    if (typeof q === 'string') return { ok: false, why: q, id };
+    return { ok: true, value: { id, op: 'exec', exec: q } };
+  }
   if (o.op !== 'script') return { ok: false, why: `unknown op ${String(o.op)}`, id };
   const t = target(o.target);
   if (typeof t === 'string') return { ok: false, why: t, id };
@@ -183,6 +226,29 @@ function probeResult(v: unknown): ProbeResult | string {
   return r;
 }
 
+function execOutcome(v: unknown): ExecOutcome | string {
+  if (!isObject(v)) return 'outcome is not an object';
+  if (typeof v.stdout !== 'string' || typeof v.stderr !== 'string') return 'missing output';
+  if (typeof v.timedOut !== 'boolean' || typeof v.overflow !== 'boolean') return 'missing flags';
+  const o: { -readonly [K in keyof ExecOutcome]: ExecOutcome[K] } = {
+    stdout: v.stdout,
+    stderr: v.stderr,
+    timedOut: v.timedOut,
+    overflow: v.overflow,
+  };
+  if (v.exitCode !== undefined) {
+    if (!isCount(v.exitCode, 255) || !Number.isInteger(v.exitCode)) return 'bad exitCode';
+    o.exitCode = v.exitCode;
+  }
+  for (const k of ['signal', 'errno'] as const) {
+    const x = v[k];
+    if (x === undefined) continue;
+    if (typeof x !== 'string') return `bad ${k}`;
+    o[k] = x;
+  }
+  return o;
+}
+
 export function decodeReply(line: string): Decoded<SpawnerReply> {
   const o = parse(line);
   if (typeof o === 'string') return { ok: false, why: o };
@@ -190,8 +256,14 @@ export function decodeReply(line: string): Decoded<SpawnerReply> {
     if (!isId(o.pid)) return { ok: false, why: 'hello without pid' };
     return { ok: true, value: { kind: 'hello', pid: o.pid } };
   }
-  if (o.kind !== 'result') return { ok: false, why: `unknown reply kind ${String(o.kind)}` };
+  if (o.kind !== 'result' && o.kind !== 'exec')
+    return { ok: false, why: `unknown reply kind ${String(o.kind)}` };
   if (!isId(o.id)) return { ok: false, why: 'missing id' };
+  if (o.kind === 'exec') {
+    const x = execOutcome(o.outcome);
+    if (typeof x === 'string') return { ok: false, why: x, id: o.id };
+    return { ok: true, value: { kind: 'exec', id: o.id, outcome: x } };
+  }
   const r = probeResult(o.result);
   if (typeof r === 'string') return { ok: false, why: r, id: o.id };
   return { ok: true, value: { kind: 'result', id: o.id, result: r } };

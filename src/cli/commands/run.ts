@@ -21,6 +21,7 @@ import type { Command, Io } from '../io.js';
 import { configIdFlag, configTarget, fileFlag, ipvsFlag, stringFlag } from '../common.js';
 import { version } from '../version.js';
 import { SpawnerClient } from '../../spawner/client.js';
+import { useExec } from '../../lib/exec.js';
 
 export const runFlags: FlagSpec[] = [
   fileFlag,
@@ -138,9 +139,11 @@ export const runCommand: Command = {
     delete process.env['NOTIFY_SOCKET'];
     delete process.env['WATCHDOG_USEC'];
     delete process.env['WATCHDOG_PID'];
-    // Scripts start from a small process of its own, never by forking this one (src/spawner).
+    // Scripts and tools (ip, ipvsadm, arping) start from a small process of its own, never by
+    // forking this one (src/spawner).
     const spawner = new SpawnerClient({ log: logger });
     await spawner.ready();
+    useExec(spawner.exec);
     // Signals are handled from the first moment: a SIGTERM during start-up stops lvsd as
     // soon as it is up, instead of killing it half-way (the default action).
     let daemon: Daemon | undefined;

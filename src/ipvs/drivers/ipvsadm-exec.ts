@@ -2,7 +2,7 @@
  * Running ipvsadm (optionally inside a network namespace via `ip netns exec`), with execa and
  * no shell, bounded in time and output, and turning the ways it fails into coded LvsdErrors.
  */
-import { execa } from 'execa';
+import { runExec } from '../../lib/exec.js';
 import { LvsdError } from '../../lib/errors.js';
 import { IPVS_ERROR_CODES, ipvsadmNotFound, ipvsUnavailable } from '../driver.js';
 
@@ -52,22 +52,22 @@ export async function runIpvsadm(
 ): Promise<RunOutput> {
   const [file = 'ipvsadm', ...rest] = commandLine(options, args);
   const shown = [file, ...rest].join(' ');
-  const result = await execa(file, rest, {
-    reject: false,
-    timeout: options.timeoutMs ?? 30_000,
-    maxBuffer: options.maxOutputBytes ?? 32 * 1024 * 1024,
+  const result = await runExec({
+    file,
+    args: rest,
+    timeoutMs: options.timeoutMs ?? 30_000,
+    maxBufferBytes: options.maxOutputBytes ?? 32 * 1024 * 1024,
     stripFinalNewline: false,
     // ipvsadm's messages are matched as text: keep them untranslated.
     env: { LC_ALL: 'C', LANG: 'C' },
-    ...(input === undefined ? { stdin: 'ignore' as const } : { input }),
+    ...(input === undefined ? {} : { input }),
   });
-  const stdout = typeof result.stdout === 'string' ? result.stdout : '';
-  const stderr = typeof result.stderr === 'string' ? result.stderr : '';
-  if (result.code === 'ENOENT' || result.code === 'EACCES') {
+  const { stdout, stderr } = result;
+  if (result.errno === 'ENOENT' || result.errno === 'EACCES') {
     if (options.netns === undefined) throw ipvsadmNotFound(file, result);
     throw new LvsdError(
       IPVS_ERROR_CODES.commandFailed,
-      `cannot run ${file} for netns ${options.netns}: ${result.code}`,
+      `cannot run ${file} for netns ${options.netns}: ${result.errno}`,
       'apt-get install iproute2',
       { cause: result },
     );
@@ -89,7 +89,7 @@ export async function runIpvsadm(
       { cause: result },
     );
   }
-  if (result.isMaxBuffer) {
+  if (result.overflow) {
     throw new LvsdError(
       IPVS_ERROR_CODES.commandFailed,
       `${shown}: output over the limit`,
@@ -101,7 +101,7 @@ export async function runIpvsadm(
   }
   if (result.exitCode === undefined) {
     const why =
-      result.signal === undefined ? (result.code ?? 'no exit status') : `signal ${result.signal}`;
+      result.signal === undefined ? (result.errno ?? 'no exit status') : `signal ${result.signal}`;
     throw new LvsdError(IPVS_ERROR_CODES.commandFailed, `${shown} failed: ${why}`, undefined, {
       cause: result,
     });

@@ -5,7 +5,7 @@
  * tool cannot run turned into coded LvsdErrors. A tool that ran and said no is not an error
  * here: callers judge exit status and stderr, because "File exists" is success for them.
  */
-import { execa } from 'execa';
+import { runExec } from '../../lib/exec.js';
 import { LvsdError } from '../../lib/errors.js';
 
 export const DRIVER_ERROR_CODES = {
@@ -66,19 +66,18 @@ export async function runTool(
   const [file, ...rest] = toolArgv(options, tool, args);
   const shown = [file, ...rest].join(' ');
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const r = await execa(file, rest, {
-    reject: false,
-    timeout: timeoutMs,
-    maxBuffer: MAX_OUTPUT_BYTES,
-    stdin: 'ignore',
+  const r = await runExec({
+    file,
+    args: rest,
+    timeoutMs,
+    maxBufferBytes: MAX_OUTPUT_BYTES,
     env: { LC_ALL: 'C', LANG: 'C' },
   });
-  const stdout = typeof r.stdout === 'string' ? r.stdout : '';
-  const stderr = typeof r.stderr === 'string' ? r.stderr : '';
-  if (r.code === 'ENOENT' || r.code === 'EACCES') {
+  const { stdout, stderr } = r;
+  if (r.errno === 'ENOENT' || r.errno === 'EACCES') {
     throw new LvsdError(
       DRIVER_ERROR_CODES.toolMissing,
-      `cannot run ${file}: ${r.code}`,
+      `cannot run ${file}: ${r.errno}`,
       file === 'ip' ? 'apt-get install iproute2' : `install ${file}`,
       { cause: r },
     );
@@ -93,11 +92,11 @@ export async function runTool(
       },
     );
   }
-  if (r.isMaxBuffer) {
+  if (r.overflow) {
     throw new LvsdError(DRIVER_ERROR_CODES.commandFailed, `${shown}: output over the limit`);
   }
   if (r.exitCode === undefined) {
-    const why = r.signal === undefined ? (r.code ?? 'no exit status') : `signal ${r.signal}`;
+    const why = r.signal === undefined ? (r.errno ?? 'no exit status') : `signal ${r.signal}`;
     throw new LvsdError(DRIVER_ERROR_CODES.commandFailed, `${shown} failed: ${why}`, undefined, {
       cause: r,
     });

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CancelToken } from '../../../src/health/cancel.js';
 import type { ObserverLog } from '../../../src/hooks/log-port.js';
+import { execDirect, type ExecRequest } from '../../../src/lib/exec.js';
 import { SpawnerClient, spawnerEntry } from '../../../src/spawner/client.js';
 
 const ENTRY = resolve('dist/spawner.mjs');
@@ -218,6 +219,66 @@ process.stdin.on('end', () => process.exit(0));
     expect(r).toMatchObject({ ok: false, code: 'io' });
     expect(r.reason).toMatch(/reply was invalid \(unknown result code\)/);
     expect(c.stats.malformed).toBe(2);
+  });
+
+  it('runs tools exactly as this process would (ip, ipvsadm, arping go this way)', async () => {
+    const c = await started();
+    const requests: ExecRequest[] = [
+      {
+        file: 'sh',
+        args: ['-c', 'echo "$LC_ALL $PPID"; echo err >&2; exit 3'],
+        timeoutMs: 5000,
+        maxBufferBytes: 1024,
+        env: { LC_ALL: 'C' },
+      },
+      {
+        file: 'cat',
+        args: [],
+        input: 'line 1\nline 2\n',
+        timeoutMs: 5000,
+        maxBufferBytes: 1024,
+        stripFinalNewline: false,
+      },
+      { file: 'sleep', args: ['5'], timeoutMs: 200, maxBufferBytes: 1024 },
+      { file: 'head', args: ['-c', '5000', '/dev/zero'], timeoutMs: 5000, maxBufferBytes: 1000 },
+      { file: join(dir, 'no-such-tool'), args: [], timeoutMs: 5000, maxBufferBytes: 1024 },
+    ];
+    const via = await Promise.all(requests.map((q) => c.exec(q)));
+    const direct = await Promise.all(requests.map((q) => execDirect(q)));
+    expect(c.stats).toMatchObject({ spawnerExecs: 5, directExecs: 0 });
+    // The first reports its parent: the spawner there, this process here.
+    expect(via[0]?.stdout).toBe(`C ${String(c.pid)}`);
+    expect(direct[0]?.stdout).toBe(`C ${process.pid}`);
+    expect({ ...via[0], stdout: '' }).toEqual({ ...direct[0], stdout: '' });
+    expect(via[0]).toMatchObject({ exitCode: 3, stderr: 'err', timedOut: false });
+    expect(via[1]).toEqual(direct[1]);
+    expect(via[1]?.stdout).toBe('line 1\nline 2\n');
+    expect(via[2]).toEqual(direct[2]);
+    expect(via[2]).toMatchObject({ timedOut: true });
+    expect(via[3]?.overflow).toBe(true);
+    expect(via[3]?.overflow).toBe(direct[3]?.overflow);
+    expect(via[4]).toEqual(direct[4]);
+    expect(via[4]?.errno).toBe('ENOENT');
+  });
+
+  it('fails a tool run cut short by the spawner’s death as ESPAWNER, then runs tools directly', async () => {
+    const c = await started();
+    const first = c.pid as number;
+    const slow = c.exec({ file: 'sleep', args: ['10'], timeoutMs: 20_000, maxBufferBytes: 1024 });
+    await until('the run to be in flight', () => c.inFlight === 1);
+    process.kill(first, 'SIGKILL');
+    expect(await slow).toMatchObject({
+      errno: 'ESPAWNER',
+      stderr: /spawner exited.*outcome unknown/,
+    });
+    const direct = await c.exec({
+      file: 'sh',
+      args: ['-c', 'echo $PPID'],
+      timeoutMs: 5000,
+      maxBufferBytes: 64,
+    });
+    expect(direct.stdout).toBe(String(process.pid));
+    expect(c.stats).toMatchObject({ lost: 1, directExecs: 1 });
   });
 
   it('exits, killing what it runs, when the daemon is killed with SIGKILL', async () => {

@@ -45,7 +45,7 @@ describe('spawner wire: requests', () => {
     ['{"op":"cancel"}', 'missing id', undefined],
     ['{"id":-1,"op":"cancel"}', 'missing id', undefined],
     ['{"id":1.5,"op":"cancel"}', 'missing id', undefined],
-    ['{"id":3,"op":"exec"}', 'unknown op exec', 3],
+    ['{"id":3,"op":"spawn"}', 'unknown op spawn', 3],
     ['{"id":3,"op":"script"}', 'target is not an object', 3],
     [
       '{"id":3,"op":"script","target":{"argv":[],"timeoutMs":1,"dynamic":false}}',
@@ -84,6 +84,70 @@ describe('spawner wire: requests', () => {
     ],
   ])('refuses %s', (line, why, id) => {
     expect(decodeRequest(line)).toEqual({ ok: false, why, ...(id === undefined ? {} : { id }) });
+  });
+});
+
+describe('spawner wire: tool runs', () => {
+  const exec = {
+    file: 'ipvsadm',
+    args: ['-R'],
+    input: '-A -t 198.18.0.10:80 -s rr\n',
+    timeoutMs: 30_000,
+    maxBufferBytes: 1024,
+    env: { LC_ALL: 'C' },
+    stripFinalNewline: false,
+  };
+
+  it('round-trips a request and an outcome', () => {
+    expect(decodeRequest(encodeRequest({ id: 1, op: 'exec', exec }))).toEqual({
+      ok: true,
+      value: { id: 1, op: 'exec', exec },
+    });
+    const outcome = {
+      exitCode: 2,
+      stdout: '',
+      stderr: 'Protocol not available\n',
+      timedOut: false,
+      overflow: false,
+    };
+    expect(decodeReply(encodeReply({ kind: 'exec', id: 1, outcome }))).toEqual({
+      ok: true,
+      value: { kind: 'exec', id: 1, outcome },
+    });
+    const failed = { signal: 'SIGKILL', stdout: '', stderr: '', timedOut: true, overflow: false };
+    expect(decodeReply(encodeReply({ kind: 'exec', id: 2, outcome: failed }))).toMatchObject({
+      ok: true,
+    });
+  });
+
+  it.each([
+    [{ ...exec, file: '' }, 'exec needs a file'],
+    [{ ...exec, args: 'x' }, 'args must be a list'],
+    [{ ...exec, args: [1] }, 'args must be strings'],
+    [{ ...exec, maxBufferBytes: 64 * 1024 * 1024 }, 'maxBufferBytes out of range'],
+    [{ ...exec, input: 1 }, 'input must be a string'],
+    [{ ...exec, stripFinalNewline: 'no' }, 'stripFinalNewline must be a boolean'],
+  ])('refuses a bad request (%#)', (bad, why) => {
+    expect(decodeRequest(JSON.stringify({ id: 4, op: 'exec', exec: bad }))).toEqual({
+      ok: false,
+      why,
+      id: 4,
+    });
+  });
+
+  it('refuses a corrupted outcome', () => {
+    const good = { stdout: '', stderr: '', timedOut: false, overflow: false };
+    for (const [outcome, why] of [
+      [{ ...good, stdout: 1 }, 'missing output'],
+      [{ ...good, timedOut: 'no' }, 'missing flags'],
+      [{ ...good, exitCode: 300 }, 'bad exitCode'],
+      [{ ...good, errno: 5 }, 'bad errno'],
+    ] as const)
+      expect(decodeReply(JSON.stringify({ kind: 'exec', id: 5, outcome }))).toEqual({
+        ok: false,
+        why,
+        id: 5,
+      });
   });
 });
 
