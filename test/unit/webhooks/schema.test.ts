@@ -110,6 +110,23 @@ const samples: { [N in EventName]: EventPayloads[N] } = {
     changed: false,
     detail: 'in sync',
   },
+  'vrrp.sync_group': {
+    group: 'G1',
+    from: null,
+    to: 'master',
+    instance: 'VI_1',
+    cause: 'advert-timeout',
+  },
+  'hook.failed': {
+    hook: 'notify_master',
+    subject: 'instance:VI_1',
+    argv0: '/etc/keepalived/master.sh',
+    code: 'timeout',
+    reason: 'timeout after 10000 ms',
+    durationMs: 10_002,
+  },
+  'webhook.failed': { endpoint: 'ops', delivery: 'id-1', attempts: 5, reason: 'status 503' },
+  'webhook.dropped': { endpoint: 'ops', count: 1, total: 3 },
   'daemon.started': { version: '0.1.0', pid: 42, driver: 'memory' },
   'daemon.stopping': { signal: 'SIGTERM' },
 };
