@@ -19,7 +19,7 @@ import type { EventBus } from '../lib/events.js';
 import { AdminService, type AdminChange } from '../admin/service.js';
 import { AdminStore } from '../admin/store.js';
 import { ControlServer } from '../control/server.js';
-import { controlPortFor } from './control-port.js';
+import { controlPortFor, eventRingOn } from './control-port.js';
 import { HealthBook } from './health-book.js';
 import { probeFor, runTimeoutMs, type Probe } from './probes.js';
 import { Reconciler } from './reconciler.js';
@@ -137,6 +137,8 @@ export class Daemon {
       );
     }
     const d = new Daemon(opts, { ...loaded, config: loaded.config });
+    // The ring before anything publishes: opening the admin state reports expired drains.
+    const ring = eventRingOn(opts.bus);
     // Admin state first: a drained server must come up drained, from the first batch on.
     const { service, load: adminLoad } = await AdminService.open({
       store: new AdminStore({ dir: opts.stateDir ?? d.config.daemon.stateDir }),
@@ -179,7 +181,7 @@ export class Daemon {
         configFile: opts.file,
         driver: opts.driver.name,
         startedAt: opts.clock.wallMs(),
-        bus: opts.bus,
+        ring,
       });
       if (opts.control !== false) {
         const c = opts.control ?? {};
