@@ -138,6 +138,14 @@ export interface EventPayloads {
 
 export type EventName = keyof EventPayloads;
 
+/** Longest free text (a reason) an event built from outside input carries. */
+export const EVENT_REASON_CHARS = 200;
+
+/** `text` cut to EVENT_REASON_CHARS, marked with … when cut. */
+export function boundedReason(text: string): string {
+  return text.length > EVENT_REASON_CHARS ? `${text.slice(0, EVENT_REASON_CHARS - 1)}…` : text;
+}
+
 export interface LvsdEvent<N extends EventName = EventName> {
   readonly v: typeof EVENT_SCHEMA_VERSION;
   readonly name: N;

@@ -10,12 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describedHost, loadConfig, type Config } from '../../../src/config/index.js';
-import { HOOK_REASON_CHARS, hookFailed } from '../../../src/hooks/hook-failure.js';
+import { hookFailed } from '../../../src/hooks/hook-failure.js';
 import { silentLog } from '../../../src/hooks/log-port.js';
 import { NotifyService } from '../../../src/hooks/notify-service.js';
 import { MemorySource } from '../../../src/keepalived-config/index.js';
 import { systemClock } from '../../../src/lib/clock.js';
-import { EventBus, type AnyEvent, type LvsdEvent } from '../../../src/lib/events.js';
+import {
+  EVENT_REASON_CHARS,
+  EventBus,
+  type AnyEvent,
+  type LvsdEvent,
+} from '../../../src/lib/events.js';
 import { instanceText } from '../../unit/hooks/fixtures.js';
 import { SchemaChecker } from '../../unit/webhooks/json-schema-check.js';
 
@@ -231,7 +236,7 @@ describe('hookFailed (pure)', () => {
       reason: 'x'.repeat(5000),
       durationMs: 12.6,
     });
-    expect(f.data.reason).toHaveLength(HOOK_REASON_CHARS);
+    expect(f.data.reason).toHaveLength(EVENT_REASON_CHARS);
     expect(f.data.argv0).toBe('/bin/x');
     expect(f.data.durationMs).toBe(13);
     expect(f.subject).toBe('instance:VI_1');
