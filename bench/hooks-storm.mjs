@@ -43,33 +43,30 @@ const opt = {
 const asJson = process.argv.includes('--json');
 const split = process.argv.includes('--split');
 
-const { build } = await import('esbuild');
-const bundle = join(ROOT, 'node_modules', '.cache', 'lvsd-bench', 'hooks-storm-run.mjs');
+const { bundleTs } = await import('./lib/bundle-ts.mjs');
 const probesShim = join(ROOT, 'bench', 'lib', 'storm-probes.mjs');
-await build({
-  entryPoints: [join(ROOT, 'bench', 'lib', 'storm-run.mjs')],
-  outfile: bundle,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'warning',
-  define: { __LVSD_VERSION__: '"bench"' },
-  plugins: [
-    {
-      name: 'time-the-probes',
-      setup(b) {
-        // Only the daemon's import of its probes; the shim itself imports the real module.
-        b.onResolve({ filter: /^\.\/probes\.js$/ }, (args) =>
-          args.importer.endsWith(join('src', 'daemon', 'daemon.ts'))
-            ? { path: probesShim }
-            : undefined,
-        );
+const bundle = await bundleTs(
+  'hooks-storm-run.mjs',
+  {
+    entry: join(ROOT, 'bench', 'lib', 'storm-run.mjs'),
+  },
+  {
+    define: { __LVSD_VERSION__: '"bench"' },
+    plugins: [
+      {
+        name: 'time-the-probes',
+        setup(b) {
+          // Only the daemon's import of its probes; the shim itself imports the real module.
+          b.onResolve({ filter: /^\.\/probes\.js$/ }, (args) =>
+            args.importer.endsWith(join('src', 'daemon', 'daemon.ts'))
+              ? { path: probesShim }
+              : undefined,
+          );
+        },
       },
-    },
-  ],
-});
+    ],
+  },
+);
 
 const out = mkdtempSync(join(tmpdir(), 'lvsd-hooks-storm-'));
 const runs = [];

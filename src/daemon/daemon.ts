@@ -195,7 +195,11 @@ export class Daemon {
       }
       await d.startReplication();
       // Observers before the subsystems start: VRRP's first transitions run notify scripts.
-      if (opts.observe) d.observers = await d.startObserving(opts.observe.log, port);
+      if (opts.observe) {
+        d.observers = await d.startObserving(opts.observe.log, port);
+        // Every check result, not only changes, for the check latency histogram.
+        d.book.observeChecks(d.observers.metrics.checks);
+      }
       d.book.sync(d.config);
       await d.reconciler.start();
       d.syncChecks();
