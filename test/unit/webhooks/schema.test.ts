@@ -148,6 +148,14 @@ describe('docs/events.schema.json', () => {
     expect([...$defs.event.properties.name.enum].sort()).toEqual(Object.keys(samples).sort());
   });
 
+  it('docs/cli.md lists every event, and only those', () => {
+    const cli = readFileSync(new URL('../../../docs/cli.md', import.meta.url), 'utf8');
+    const table = cli.slice(cli.indexOf('| family | events |'));
+    const rows = table.slice(0, table.indexOf('\n\n'));
+    const listed = [...rows.matchAll(/`([a-z]+\.[a-z_]+)`/g)].map((m) => m[1]);
+    expect([...new Set(listed)].sort()).toEqual(Object.keys(samples).sort());
+  });
+
   it('every emitted event validates, strictly', () => {
     for (const e of publishAll()) expect(checker.check(e, '#/$defs/event'), e.name).toEqual([]);
   });
