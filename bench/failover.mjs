@@ -149,17 +149,9 @@ if (opt.lab === 'shared') {
     bench('lvsd defaults (timing fast)', ADAPTER, '0.08', ['crash'], { LVSD_DEFAULTS: '1' });
   readRows();
 } else {
-  const { build } = await import('esbuild');
-  const bundle = join(ROOT, 'node_modules', '.cache', 'lvsd-bench', 'native.mjs');
-  await build({
-    entryPoints: [join(ROOT, 'bench', 'failover', 'native.ts')],
-    outfile: bundle,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
+  const { bundleTs } = await import('./lib/bundle-ts.mjs');
+  const bundle = await bundleTs('native.mjs', {
+    entry: join(ROOT, 'bench', 'failover', 'native.ts'),
   });
   const { runNative } = await import(bundle);
   const ka = spawnSync('keepalived', ['--version'], { encoding: 'utf8' });

@@ -47,44 +47,34 @@ const asJson = process.argv.includes('--json');
 const direct = process.argv.includes('--direct');
 const split = process.argv.includes('--split');
 
-const { build } = await import('esbuild');
-const bundle = join(ROOT, 'node_modules', '.cache', 'lvsd-bench', 'hooks-storm-run.mjs');
+const { bundleTs } = await import('./lib/bundle-ts.mjs');
 const probesShim = join(ROOT, 'bench', 'lib', 'storm-probes.mjs');
-// Both bundles live under node_modules/.cache and import the packages from node_modules.
-const esm = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'warning',
-};
-await build({
-  ...esm,
-  entryPoints: [join(ROOT, 'bench', 'lib', 'storm-run.mjs')],
-  outfile: bundle,
-  define: { __LVSD_VERSION__: '"bench"' },
-  plugins: [
-    {
-      name: 'time-the-probes',
-      setup(b) {
-        // Only the daemon's import of its probes; the shim itself imports the real module.
-        b.onResolve({ filter: /^\.\/probes\.js$/ }, (args) =>
-          args.importer.endsWith(join('src', 'daemon', 'daemon.ts'))
-            ? { path: probesShim }
-            : undefined,
-        );
+const bundle = await bundleTs(
+  'hooks-storm-run.mjs',
+  {
+    entry: join(ROOT, 'bench', 'lib', 'storm-run.mjs'),
+  },
+  {
+    define: { __LVSD_VERSION__: '"bench"' },
+    plugins: [
+      {
+        name: 'time-the-probes',
+        setup(b) {
+          // Only the daemon's import of its probes; the shim itself imports the real module.
+          b.onResolve({ filter: /^\.\/probes\.js$/ }, (args) =>
+            args.importer.endsWith(join('src', 'daemon', 'daemon.ts'))
+              ? { path: probesShim }
+              : undefined,
+          );
+        },
       },
-    },
-  ],
-});
+    ],
+  },
+);
 
 // The spawner as the daemon runs it: its own bundle, found beside the round's bundle.
-const spawnerEntry = join(dirname(bundle), 'spawner.mjs');
-await build({
-  ...esm,
-  entryPoints: [join(ROOT, 'src', 'spawner', 'child.ts')],
-  outfile: spawnerEntry,
+const spawnerEntry = await bundleTs('spawner.mjs', {
+  entry: join(ROOT, 'src', 'spawner', 'child.ts'),
 });
 
 const out = mkdtempSync(join(tmpdir(), 'lvsd-hooks-storm-'));

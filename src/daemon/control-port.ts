@@ -21,8 +21,24 @@ export interface StatusFacts {
   readonly configFile: string;
   readonly driver: string;
   readonly startedAt: number;
-  /** Where the event ring reads from; without it the port has no `events` (UNAVAILABLE). */
-  readonly bus?: EventBus;
+  /**
+   * The ring of recent events (GET /v1/events, the status page); without it the port has no
+   * `events` (UNAVAILABLE). The daemon creates it before anything publishes (eventRingOn).
+   */
+  readonly ring?: EventRing;
+}
+
+/**
+ * A ring subscribed to `bus` for the life of the bus (the daemon's process): 10,000 events /
+ * 8 MiB at most. Made first at start, so the events of opening the admin state (expired drains,
+ * a damaged file) are in `lvsd events --since 0` too.
+ */
+export function eventRingOn(bus: EventBus): EventRing {
+  const ring = new EventRing();
+  bus.subscribe((e) => {
+    ring.push(e);
+  });
+  return ring;
 }
 
 export function controlPortFor(
@@ -30,13 +46,7 @@ export function controlPortFor(
   admin: AdminService,
   facts: StatusFacts,
 ): ControlPort {
-  const bus = facts.bus;
-  // Subscribed for the life of the bus (the daemon's process): 10,000 events / 8 MiB at most.
-  const ring = bus ? new EventRing() : undefined;
-  if (ring && bus)
-    bus.subscribe((e) => {
-      ring.push(e);
-    });
+  const ring = facts.ring;
   let cached:
     | {
         at: number;

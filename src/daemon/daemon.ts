@@ -20,7 +20,7 @@ import type { EventBus } from '../lib/events.js';
 import { AdminService, type AdminChange } from '../admin/service.js';
 import { AdminStore } from '../admin/store.js';
 import { ControlServer } from '../control/server.js';
-import { controlPortFor } from './control-port.js';
+import { controlPortFor, eventRingOn } from './control-port.js';
 import { HealthBook } from './health-book.js';
 import { probeFor, runTimeoutMs, type Probe } from './probes.js';
 import { Reconciler } from './reconciler.js';
@@ -140,6 +140,8 @@ export class Daemon {
       );
     }
     const d = new Daemon(opts, { ...loaded, config: loaded.config });
+    // The ring before anything publishes: opening the admin state reports expired drains.
+    const ring = eventRingOn(opts.bus);
     // Admin state first: a drained server must come up drained, from the first batch on.
     const { service, load: adminLoad } = await AdminService.open({
       store: new AdminStore({ dir: opts.stateDir ?? d.config.daemon.stateDir }),
@@ -182,7 +184,7 @@ export class Daemon {
         configFile: opts.file,
         driver: opts.driver.name,
         startedAt: opts.clock.wallMs(),
-        bus: opts.bus,
+        ring,
       });
       if (opts.control !== false) {
         const c = opts.control ?? {};
@@ -196,7 +198,11 @@ export class Daemon {
       }
       await d.startReplication();
       // Observers before the subsystems start: VRRP's first transitions run notify scripts.
-      if (opts.observe) d.observers = await d.startObserving(opts.observe.log, port);
+      if (opts.observe) {
+        d.observers = await d.startObserving(opts.observe.log, port);
+        // Every check result, not only changes, for the check latency histogram.
+        d.book.observeChecks(d.observers.metrics.checks);
+      }
       d.book.sync(d.config);
       await d.reconciler.start();
       d.syncChecks();

@@ -55,6 +55,16 @@ interface VsRecord {
   quorum: QuorumState;
 }
 
+/**
+ * Told of every check result, whether or not it changes anything (metrics' check latency). A
+ * narrow port instead of events: results are thousands a second, the stream carries changes.
+ * Called on the check hot path: it must be cheap, must not keep `outcome`, and its errors are
+ * swallowed rather than break the health machines.
+ */
+export interface CheckObserver {
+  checked(vs: string, checkId: string, outcome: CheckOutcome): void;
+}
+
 export function rsKey(vs: string, rs: string): string {
   return `${vs}/${rs}`;
 }
@@ -70,6 +80,7 @@ export class HealthBook {
   private readonly vss = new Map<string, VsRecord>();
   /** Check id to its real server's record: one lookup per result. */
   private readonly byCheck = new Map<string, RealServerRecord>();
+  private observer: CheckObserver | undefined;
 
   constructor(
     private readonly bus: EventBus,
@@ -140,10 +151,22 @@ export class HealthBook {
     this.changed();
   }
 
+  /** Who is told of every check result (undefined: nobody). */
+  observeChecks(observer: CheckObserver | undefined): void {
+    this.observer = observer;
+  }
+
   /** One check result; returns a retry request for the scheduler, if the machine wants one. */
   onResult(checkId: string, outcome: CheckOutcome): NextRun | undefined {
     const rec = this.byCheck.get(checkId);
     if (!rec) return undefined;
+    if (this.observer !== undefined) {
+      try {
+        this.observer.checked(rec.vs.name, checkId, outcome);
+      } catch {
+        // Metrics are not worth a health decision.
+      }
+    }
     rec.last = {
       checker: checkId,
       ok: outcome.ok,

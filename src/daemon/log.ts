@@ -140,6 +140,22 @@ export function eventMessage(e: AnyEvent): string {
       const d = e.data;
       return `admin state: ${d.what}: ${d.message}`;
     }
+    case 'vrrp.sync_group': {
+      const d = e.data;
+      return `VRRP sync group ${d.group}: ${(d.from ?? 'none').toUpperCase()} -> ${d.to.toUpperCase()} (${d.instance}: ${d.cause})`;
+    }
+    case 'hook.failed': {
+      const d = e.data;
+      return `${d.hook} ${d.argv0} for ${d.subject} failed (${d.code}): ${d.reason}`;
+    }
+    case 'webhook.failed': {
+      const d = e.data;
+      return `webhook ${d.endpoint}: alert ${d.delivery} abandoned after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}: ${d.reason}`;
+    }
+    case 'webhook.dropped': {
+      const d = e.data;
+      return `webhook ${d.endpoint}: queue full, ${d.count} alert${d.count === 1 ? '' : 's'} dropped (${d.total} in all)`;
+    }
     case 'daemon.started': {
       const d = e.data;
       return `lvsd ${d.version} started (pid ${d.pid}, IPVS driver ${d.driver})`;
@@ -161,6 +177,17 @@ const WARN: ReadonlySet<string> = new Set([
   'config.rejected',
 ]);
 
+/**
+ * The script runner and the webhook sender already wrote a warn/error line for these, with
+ * the script's output or the attempt's detail: the event's own line would only repeat it.
+ */
+const DEBUG: ReadonlySet<string> = new Set([
+  'rs.checker',
+  'hook.failed',
+  'webhook.failed',
+  'webhook.dropped',
+]);
+
 export function logEvents(logger: Logger): (e: AnyEvent) => void {
   return (e) => {
     const fields = {
@@ -173,7 +200,7 @@ export function logEvents(logger: Logger): (e: AnyEvent) => void {
         data: e.data,
       },
     };
-    if (e.name === 'rs.checker') logger.debug(fields, eventMessage(e));
+    if (DEBUG.has(e.name)) logger.debug(fields, eventMessage(e));
     else if (WARN.has(e.name)) logger.warn(fields, eventMessage(e));
     else logger.info(fields, eventMessage(e));
   };

@@ -40,6 +40,9 @@ import type { VrrpState } from '../vrrp/fsm.js';
 import { VrrpInstanceRunner, type OutgoingAdvert } from '../vrrp/runner.js';
 import { ScriptTracker, type ScriptRunner } from '../vrrp/script-tracker.js';
 import { syncGroupForces, type Member } from '../vrrp/sync-group.js';
+import { keepalivedState } from '../hooks/fifo-line.js';
+import { SyncGroupStates, syncGroupEvent } from '../hooks/sync-group-state.js';
+import type { TransitionCause } from '../vrrp/fsm.js';
 import { effectivePriority, type TrackedItem } from '../vrrp/tracking.js';
 import { encodeAdvert, type MacKey } from '../vrrp/wire/advert.js';
 import type { DropReason } from '../vrrp/wire/counters.js';
@@ -174,6 +177,8 @@ export class VrrpService {
   private syncWork: Promise<void> = Promise.resolve();
   private syncRole: SyncRole | 'none' | undefined;
   private stopped = false;
+  /** Each sync group's own state, for its vrrp.sync_group events. */
+  private readonly groupStates = new SyncGroupStates();
 
   private constructor(
     config: Config,
@@ -265,6 +270,7 @@ export class VrrpService {
   private async apply(config: Config, reloading: boolean): Promise<void> {
     const previous = this.config;
     this.config = config;
+    this.groupStates.configure(config.vrrpSyncGroups);
     const wanted = new Map(config.vrrpInstances.map((c) => [c.name, c]));
     // Scripts first: an instance's tracking reads them.
     const scriptDefs = new Map(config.vrrpScripts.map((s) => [s.name, s]));
@@ -413,8 +419,8 @@ export class VrrpService {
       ...(this.opts.restartGraceMs === undefined
         ? {}
         : { restartGraceMs: this.opts.restartGraceMs }),
-      onTransition: (to) => {
-        this.onTransition(inst, to);
+      onTransition: (to, _runner, cause) => {
+        this.onTransition(inst, to, cause);
       },
     });
     return inst;
@@ -496,8 +502,9 @@ export class VrrpService {
     inst.drops.count(r.reason, from);
   }
 
-  private onTransition(inst: Instance, to: VrrpState): void {
+  private onTransition(inst: Instance, to: VrrpState, cause: TransitionCause): void {
     inst.since = this.opts.clock.wallMs();
+    this.groupTransition(inst.config.name, to, cause);
     if (to !== 'master') {
       for (const run of inst.announcements) run.cancel();
       inst.announcements.clear();
@@ -523,6 +530,19 @@ export class VrrpService {
             this.instances.get(f.member)?.runner.force(f.to);
         });
     }
+  }
+
+  /** The member's group state (keepalived's rule, as its group notify uses) as an event. */
+  private groupTransition(instance: string, to: VrrpState, cause: TransitionCause): void {
+    const state = keepalivedState(to);
+    const change = state === undefined ? undefined : this.groupStates.member(instance, state);
+    if (!change) return;
+    this.opts.bus.publish(
+      'vrrp.sync_group',
+      change.group,
+      { kind: cause === 'stop' ? 'signal' : 'vrrp', detail: `${instance}: ${cause}` },
+      syncGroupEvent(change, instance, cause),
+    );
   }
 
   private checkForwarding(instance: string): void {

@@ -16,6 +16,7 @@ import { execa } from 'execa';
 import type { Script } from '../config/types.js';
 import { insecureReason, resolveRunAs } from '../health/checkers/script-security.js';
 import type { ObserverLog } from './log-port.js';
+import type { HookOutcome } from './script-runner.js';
 
 export interface NotifyFifoConfig {
   readonly path: string;
@@ -27,6 +28,8 @@ export interface NotifyFifoOptions {
   readonly log: ObserverLog;
   readonly scriptSecurity: boolean;
   readonly maxPendingBytes?: number;
+  /** Told when the reader script is refused, or exits while the FIFO is open (a failure). */
+  readonly onScriptOutcome?: (outcome: HookOutcome) => void;
 }
 
 const RETRY_MS = 100;
@@ -40,6 +43,7 @@ export class NotifyFifo {
   private pendingBytes = 0;
   private retry: NodeJS.Timeout | undefined;
   private reader: { readonly pid: number | undefined; readonly done: Promise<unknown> } | undefined;
+  private closing = false;
   written = 0;
   dropped = 0;
 
@@ -91,6 +95,7 @@ export class NotifyFifo {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     clearTimeout(this.retry);
     this.retry = undefined;
     this.flush();
@@ -187,6 +192,7 @@ export class NotifyFifo {
         { fifo: { path: this.config.path, argv: script.argv } },
         `notify FIFO script not started: ${refusal}`,
       );
+      this.scriptFailed(script, 'refused', `not started: ${refusal}`, 0);
       return;
     }
     const sub = execa(file, [...args, this.config.path], {
@@ -210,12 +216,39 @@ export class NotifyFifo {
     };
     sub.stdout?.on('data', onOutput);
     sub.stderr?.on('data', onOutput);
+    const started = performance.now();
     const done = sub.then((r) => {
       this.opts.log.warn(
         { fifo: { path: this.config.path, exitCode: r.exitCode, signal: r.signal } },
         'notify FIFO script exited',
       );
+      // Killed by close() is the normal end; any other exit leaves the FIFO without a reader.
+      if (this.closing) return;
+      const how =
+        r.signal !== undefined
+          ? { code: 'killed' as const, reason: `killed by ${r.signal}` }
+          : r.exitCode === undefined
+            ? { code: 'spawn' as const, reason: `not started: ${r.shortMessage ?? 'spawn failed'}` }
+            : { code: 'exit' as const, reason: `exited with status ${r.exitCode}` };
+      this.scriptFailed(script, how.code, how.reason, performance.now() - started);
     });
     this.reader = { pid: sub.pid, done };
+  }
+
+  private scriptFailed(
+    script: Script,
+    code: HookOutcome['code'],
+    reason: string,
+    durationMs: number,
+  ): void {
+    this.opts.onScriptOutcome?.({
+      hook: 'fifo_script',
+      queue: `fifo:${this.config.path}`,
+      argv: script.argv,
+      ok: false,
+      code,
+      reason,
+      durationMs: Math.round(durationMs),
+    });
   }
 }

@@ -5,8 +5,9 @@
  */
 import type { Config } from '../config/types.js';
 import type { AnyEvent, EventBus } from '../lib/events.js';
+import { hookFailed } from './hook-failure.js';
 import type { ObserverLog } from './log-port.js';
-import { NotifyFifo, type NotifyFifoConfig } from './notify-fifo.js';
+import { NotifyFifo, type NotifyFifoConfig, type NotifyFifoOptions } from './notify-fifo.js';
 import { NotifyPlanner } from './notify-plan.js';
 import {
   DEFAULT_HOOK_OUTPUT_BYTES,
@@ -55,7 +56,9 @@ export class NotifyService {
       scriptSecurity: opts.config.scriptSecurity,
       log: opts.log,
       ...(opts.policy ? { policy: opts.policy } : {}),
-      ...(opts.onOutcome ? { onOutcome: opts.onOutcome } : {}),
+      onOutcome: (o) => {
+        this.outcome(o);
+      },
       ...(opts.runScript ? { runScript: opts.runScript } : {}),
     });
   }
@@ -116,8 +119,24 @@ export class NotifyService {
     }
   }
 
-  private fifoOptions(config: Config): { log: ObserverLog; scriptSecurity: boolean } {
-    return { log: this.opts.log, scriptSecurity: config.scriptSecurity };
+  /** Every run's outcome to the caller (metrics); a failure also onto the stream. */
+  private outcome(o: HookOutcome): void {
+    this.opts.onOutcome?.(o);
+    if (o.ok) return;
+    // A run dropped or refused is reported inside the bus listener that submitted it: a
+    // publish from there would reach later listeners before the event that caused it.
+    const f = hookFailed(o);
+    queueMicrotask(() => this.opts.bus.publish('hook.failed', f.subject, f.cause, f.data));
+  }
+
+  private fifoOptions(config: Config): NotifyFifoOptions {
+    return {
+      log: this.opts.log,
+      scriptSecurity: config.scriptSecurity,
+      onScriptOutcome: (o) => {
+        this.outcome(o);
+      },
+    };
   }
 
   private async openFifos(settings: NotifyFifoSettings): Promise<void> {

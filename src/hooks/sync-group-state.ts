@@ -1,13 +1,18 @@
 /**
  * A vrrp_sync_group's own state, for its notify scripts and FIFO lines (keepalived vrrp_sync.c):
  * the group takes a state the moment its first member enters it (that member then drags the
- * others along), and reaches STOP only when every member has stopped. Pure.
+ * others along), and reaches STOP only when every member has stopped. Pure. Used twice, on the
+ * same transitions: by the notify planner (group scripts and FIFO lines) and by the VRRP
+ * service, which publishes each change as `vrrp.sync_group`.
  */
+import type { EventPayloads } from '../lib/events.js';
 import type { KeepalivedState } from './fifo-line.js';
 
 export interface GroupChange {
   readonly group: string;
   readonly to: KeepalivedState;
+  /** The group's state before (undefined: none yet); set on changes `member` returns. */
+  readonly from?: KeepalivedState;
 }
 
 export class SyncGroupStates {
@@ -40,8 +45,9 @@ export class SyncGroupStates {
       const all = (this.members.get(group) ?? []).every((m) => this.memberStates.get(m) === 'STOP');
       if (!all || this.states.get(group) === 'STOP') return undefined;
     } else if (this.states.get(group) === to) return undefined;
+    const from = this.states.get(group);
     this.states.set(group, to);
-    return { group, to };
+    return from === undefined ? { group, to } : { group, to, from };
   }
 
   groupFor(instance: string): string | undefined {
@@ -57,4 +63,26 @@ export class SyncGroupStates {
     }
     return out;
   }
+}
+
+const LVSD_STATE = {
+  MASTER: 'master',
+  BACKUP: 'backup',
+  FAULT: 'fault',
+  STOP: 'stopped',
+} as const satisfies Record<KeepalivedState, string>;
+
+/** The `vrrp.sync_group` payload of a change, in lvsd's state names (as vrrp.transition). */
+export function syncGroupEvent(
+  change: GroupChange,
+  instance: string,
+  cause: string,
+): EventPayloads['vrrp.sync_group'] {
+  return {
+    group: change.group,
+    from: change.from === undefined ? null : LVSD_STATE[change.from],
+    to: LVSD_STATE[change.to],
+    instance,
+    cause,
+  };
 }

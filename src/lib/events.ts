@@ -18,7 +18,9 @@ export type CauseKind =
   | 'signal'
   | 'quorum'
   | 'vrrp'
-  | 'network';
+  | 'network'
+  | 'hook'
+  | 'webhook';
 
 export interface Cause {
   readonly kind: CauseKind;
@@ -102,11 +104,47 @@ export interface EventPayloads {
     changed: boolean;
     detail: string;
   };
+  /**
+   * A vrrp_sync_group's own state changed (keepalived's rule: the group takes a state when its
+   * first member enters it, and STOP when all have stopped); subject: the group.
+   */
+  'vrrp.sync_group': {
+    group: string;
+    from: 'master' | 'backup' | 'fault' | 'stopped' | null;
+    to: 'master' | 'backup' | 'fault' | 'stopped';
+    /** The member whose transition moved the group, and that transition's cause. */
+    instance: string;
+    cause: string;
+  };
+  /**
+   * A notify script or notify FIFO reader script failed, timed out, was dropped from its queue
+   * or refused (script security, queue bounds). Bounded: argv[0] only, the reason capped.
+   */
+  'hook.failed': {
+    hook: string;
+    subject: string;
+    argv0: string;
+    code: string;
+    reason: string;
+    durationMs: number;
+  };
+  /** A webhook alert given up after its last attempt. Never itself sent by webhooks. */
+  'webhook.failed': { endpoint: string; delivery: string; attempts: number; reason: string };
+  /** Alerts dropped because an endpoint's queue was full. Never itself sent by webhooks. */
+  'webhook.dropped': { endpoint: string; count: number; total: number };
   'daemon.started': { version: string; pid: number; driver: string };
   'daemon.stopping': { signal: string };
 }
 
 export type EventName = keyof EventPayloads;
+
+/** Longest free text (a reason) an event built from outside input carries. */
+export const EVENT_REASON_CHARS = 200;
+
+/** `text` cut to EVENT_REASON_CHARS, marked with … when cut. */
+export function boundedReason(text: string): string {
+  return text.length > EVENT_REASON_CHARS ? `${text.slice(0, EVENT_REASON_CHARS - 1)}…` : text;
+}
 
 export interface LvsdEvent<N extends EventName = EventName> {
   readonly v: typeof EVENT_SCHEMA_VERSION;

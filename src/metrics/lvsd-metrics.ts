@@ -5,11 +5,12 @@
  * server, instance, endpoint, hook keyword) and reason codes, so cardinality is bounded by the
  * config; series of servers removed by a reload are deleted.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config/types.js';
 import type { HookOutcome } from '../hooks/script-runner.js';
 import type { AnyEvent } from '../lib/events.js';
 import type { EndpointStats } from '../webhooks/endpoint-sender.js';
+import { CheckDurations } from './check-durations.js';
 import type { ObserverSnapshot } from './snapshot.js';
 
 const VRRP_STATES = ['MASTER', 'BACKUP', 'FAULT', 'INIT', 'STOPPED'] as const;
@@ -38,13 +39,8 @@ export class LvsdMetrics {
     'Real servers taken down, by the failing check reason code',
     ['vs', 'checker', 'code'],
   );
-  private readonly checkLatency = new Histogram({
-    name: 'lvsd_check_duration_seconds',
-    help: 'Health check duration (checks reported with a result)',
-    labelNames: ['vs', 'checker'],
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
+  /** Every check run's duration: the daemon hands this to the health book (CheckObserver). */
+  readonly checks = new CheckDurations();
   private readonly vrrpTransitions = this.counter(
     'lvsd_vrrp_transitions_total',
     'VRRP state transitions',
@@ -94,6 +90,7 @@ export class LvsdMetrics {
       for (const name of NAMED_LIKE_COUNTERS) this.registry.removeSingleMetric(name);
     }
     this.current = this.currentStateMetrics();
+    this.checks.register(this.registry);
   }
 
   onEvent(e: AnyEvent): void {
@@ -106,8 +103,6 @@ export class LvsdMetrics {
         this.rsTransitions.inc({ vs: d.vs, rs: d.rs, to: e.name === 'rs.up' ? 'up' : 'down' });
         if (e.name === 'rs.down' && d.checker !== 'reload')
           this.checkFailures.inc({ vs: d.vs, checker: d.checker, code: d.code });
-        if (d.latencyMs !== undefined)
-          this.checkLatency.observe({ vs: d.vs, checker: d.checker }, d.latencyMs / 1000);
         return;
       }
       case 'vrrp.transition':
@@ -148,8 +143,13 @@ export class LvsdMetrics {
   /** A reload: series of real servers no longer configured go away. */
   reload(config: Config): void {
     const keep = new Set<string>();
+    const checks = new Set<string>();
     for (const vs of config.virtualServers)
-      for (const rs of vs.realServers) keep.add(`${vs.name}\n${rs.name}`);
+      for (const rs of vs.realServers) {
+        keep.add(`${vs.name}\n${rs.name}`);
+        for (const c of rs.checks) checks.add(c.id);
+      }
+    this.checks.keepOnly(checks);
     for (const key of this.rsKeys) {
       if (keep.has(key)) continue;
       const [vs = '', rs = ''] = key.split('\n');

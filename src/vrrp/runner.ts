@@ -15,6 +15,7 @@ import {
   step,
   type InstanceState,
   type PeerAdvert,
+  type TransitionCause,
   type VrrpEffect,
   type VrrpEvent,
 } from './fsm.js';
@@ -55,7 +56,11 @@ export interface RunnerDeps {
   readonly primaryAddress: string;
   readonly restartGraceMs?: number;
   /** Called on every transition (sync groups, sync daemon role, notify hooks). */
-  readonly onTransition?: (to: InstanceState['state'], runner: VrrpInstanceRunner) => void;
+  readonly onTransition?: (
+    to: InstanceState['state'],
+    runner: VrrpInstanceRunner,
+    cause: TransitionCause,
+  ) => void;
 }
 
 export class VrrpInstanceRunner {
@@ -186,7 +191,7 @@ export class VrrpInstanceRunner {
             eff.to === 'stopped')
         )
           this.queue(() => this.releaseAddresses());
-        this.deps.onTransition?.(eff.to, this);
+        this.deps.onTransition?.(eff.to, this, eff.cause);
         return;
       }
     }

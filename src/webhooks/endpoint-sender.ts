@@ -35,7 +35,19 @@ export interface EndpointSenderOptions {
   readonly wallMs?: () => number;
   /** Told after each attempt (metrics). */
   readonly onAttempt?: (stats: EndpointStats, outcome: 'delivered' | 'retry' | 'abandoned') => void;
+  /** Told when an alert is lost: abandoned after its last attempt, or dropped from a full queue. */
+  readonly onLoss?: (loss: AlertLoss) => void;
 }
+
+export type AlertLoss =
+  | {
+      readonly kind: 'abandoned';
+      readonly endpoint: string;
+      readonly delivery: string;
+      readonly attempts: number;
+      readonly reason: string;
+    }
+  | { readonly kind: 'dropped'; readonly endpoint: string; readonly total: number };
 
 export class EndpointSender {
   private readonly queue: BoundedQueue<WebhookDelivery>;
@@ -72,6 +84,7 @@ export class EndpointSender {
         { webhook: { endpoint: this.opts.name, dropped: dropped.id } },
         `webhook ${this.opts.name}: queue full, oldest alert dropped`,
       );
+      this.opts.onLoss?.({ kind: 'dropped', endpoint: this.opts.name, total: this.stats.dropped });
     }
     this.stats.queued = this.queue.length;
     this.kick();
@@ -131,6 +144,13 @@ export class EndpointSender {
           { webhook: { endpoint: this.opts.name, delivery: d.id, attempt, reason: why } },
           `webhook ${this.opts.name}: alert abandoned after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${why}`,
         );
+        this.opts.onLoss?.({
+          kind: 'abandoned',
+          endpoint: this.opts.name,
+          delivery: d.id,
+          attempts: attempt,
+          reason: why,
+        });
         return;
       }
       this.stats.retries += 1;

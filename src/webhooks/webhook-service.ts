@@ -9,11 +9,11 @@ import { readFile } from 'node:fs/promises';
 import type { Config, WebhookConfig } from '../config/types.js';
 import type { ObserverLog } from '../hooks/log-port.js';
 import type { Clock } from '../lib/clock.js';
-import type { AnyEvent, EventBus } from '../lib/events.js';
+import { boundedReason, type AnyEvent, type EventBus } from '../lib/events.js';
 import { AlertBatcher, DEFAULT_GROUPING_POLICY, type GroupingPolicy } from './alert-batch.js';
 import type { RetryPolicy } from './backoff.js';
 import { delivery, stateChange, wants } from './delivery.js';
-import { EndpointSender, type EndpointStats } from './endpoint-sender.js';
+import { EndpointSender, type AlertLoss, type EndpointStats } from './endpoint-sender.js';
 import { DEFAULT_FLAP_POLICY, FlapDetector, type FlapPolicy } from './flap-detector.js';
 
 export interface WebhookServiceOptions {
@@ -110,6 +110,9 @@ export class WebhookService {
         wallMs: () => this.opts.clock.wallMs(),
         ...(this.opts.retry ? { retry: this.opts.retry } : {}),
         ...(this.opts.onAttempt ? { onAttempt: this.opts.onAttempt } : {}),
+        onLoss: (loss) => {
+          this.lost(loss);
+        },
       });
       this.endpoints.set(w.name, new Endpoint(w, sender, this.opts));
     }
@@ -137,7 +140,34 @@ export class WebhookService {
     }
   }
 
+  /**
+   * A lost alert onto the stream, where logs, metrics and `lvsd events` see it; webhooks never
+   * send webhook.* events (onEvent), so a failing receiver cannot feed itself alerts. Deferred:
+   * a drop can happen while an event is being filed.
+   */
+  private lost(loss: AlertLoss): void {
+    const bus = this.opts.bus;
+    const cause = { kind: 'webhook' as const, detail: loss.endpoint };
+    const subject = `webhook:${loss.endpoint}`;
+    queueMicrotask(() => {
+      if (loss.kind === 'abandoned')
+        bus.publish('webhook.failed', subject, cause, {
+          endpoint: loss.endpoint,
+          delivery: loss.delivery,
+          attempts: loss.attempts,
+          reason: boundedReason(loss.reason),
+        });
+      else
+        bus.publish('webhook.dropped', subject, cause, {
+          endpoint: loss.endpoint,
+          count: 1,
+          total: loss.total,
+        });
+    });
+  }
+
   private onEvent(event: AnyEvent): void {
+    if (isWebhookEvent(event)) return;
     const now = this.opts.clock.monotonicMs();
     const state = stateChange(event);
     for (const e of this.endpoints.values()) {
@@ -214,4 +244,9 @@ export class WebhookService {
     e.timer = undefined;
     await e.sender.stop();
   }
+}
+
+/** webhook.* events are about webhooks themselves: no endpoint is sent them, whatever its filter. */
+export function isWebhookEvent(event: AnyEvent): boolean {
+  return event.name.startsWith('webhook.');
 }

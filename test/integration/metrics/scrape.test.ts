@@ -170,6 +170,12 @@ describe('/metrics', () => {
       { instance: 'VI_1', from: 'backup', to: 'master', cause: 'advert-timeout', priority: 100 },
     );
     bus.publish('ipvs.applied', 'ipvs', { kind: 'check' }, { ops: 3, lines: [], durationMs: 2 });
+    // Every check run reaches the latency histogram through the health book's observer port,
+    // changes or not (the rs.down event above adds no sample of its own).
+    const result = { ok: true, code: 'ok', reason: 'status 200' };
+    obs.metrics.checks.checked(VS, 'http', { ...result, latencyMs: 12 });
+    obs.metrics.checks.checked(VS, 'http', { ...result, latencyMs: 30 });
+    obs.metrics.checks.checked(VS, 'http', { ...result, latencyMs: 20_000 });
     snapshot.vss = [
       {
         ...(snapshot.vss[0] as VirtualServerView),
@@ -205,9 +211,14 @@ describe('/metrics', () => {
     expect(
       value(samples, 'lvsd_check_failures_total', { vs: VS, checker: 'http', code: 'status' }),
     ).toBe(1);
-    expect(value(samples, 'lvsd_check_duration_seconds_count', { vs: VS, checker: 'http' })).toBe(
-      1,
-    );
+    const http = { vs: VS, checker: 'http' };
+    expect(value(samples, 'lvsd_check_duration_seconds_count', http)).toBe(3);
+    expect(value(samples, 'lvsd_check_duration_seconds_sum', http)).toBeCloseTo(20.042, 6);
+    expect(value(samples, 'lvsd_check_duration_seconds_bucket', { ...http, le: '0.01' })).toBe(0);
+    expect(value(samples, 'lvsd_check_duration_seconds_bucket', { ...http, le: '0.025' })).toBe(1);
+    expect(value(samples, 'lvsd_check_duration_seconds_bucket', { ...http, le: '0.05' })).toBe(2);
+    expect(value(samples, 'lvsd_check_duration_seconds_bucket', { ...http, le: '10' })).toBe(2);
+    expect(value(samples, 'lvsd_check_duration_seconds_bucket', { ...http, le: '+Inf' })).toBe(3);
     expect(
       value(samples, 'lvsd_real_server_transitions_total', { vs: VS, rs: RS, to: 'down' }),
     ).toBe(1);

@@ -155,6 +155,17 @@ class Director {
     return this.vips.hasAddress({ address: '198.18.0.10', prefixLength: 24, dev: 'eth0' });
   }
 
+  /** The vrrp.sync_group events: `GROUP:from>to:member:cause`. */
+  groupChanges(): string[] {
+    return this.events.flatMap((e) =>
+      e.name === 'vrrp.sync_group'
+        ? [
+            `${e.data.group}:${e.data.from ?? 'none'}>${e.data.to}:${e.data.instance}:${e.data.cause}`,
+          ]
+        : [],
+    );
+  }
+
   transitions(): string[] {
     return this.events.flatMap((e) =>
       e.name === 'vrrp.transition' ? [`${e.data.instance}:${e.data.to}:${e.data.cause}`] : [],
@@ -262,6 +273,34 @@ describe('VRRP service: two directors', () => {
     await lab.timers.advance(400);
     expect([d1.state('FRONT'), d1.state('BACK')]).toEqual(['MASTER', 'MASTER']);
     expect([d2.state('FRONT'), d2.state('BACK')]).toEqual(['BACKUP', 'BACKUP']);
+  });
+
+  it('the group’s own state is an event: vrrp.sync_group with the member and cause that moved it', async () => {
+    const [d1, d2] = await pair({ priority: 150, back: true }, { priority: 100, back: true });
+    // One event per group change, not one per member: the first member to enter a state
+    // moves the group; the members dragged after it do not repeat it.
+    expect(d1.groupChanges().map((c) => c.split(':').slice(0, 2).join(':'))).toEqual([
+      'LAB:none>backup',
+      'LAB:backup>master',
+    ]);
+    expect(d2.groupChanges()).toEqual([expect.stringMatching(/^LAB:none>backup:(FRONT|BACK):/)]);
+    d1.links.setUp('eth1', false);
+    await lab.timers.advance(150);
+    expect(d1.groupChanges().at(-1)).toBe('LAB:master>fault:BACK:fault');
+    const fault = d1.events.find((e) => e.name === 'vrrp.sync_group' && e.data.to === 'fault');
+    expect(fault?.subject).toBe('LAB');
+    expect(fault?.cause).toEqual({ kind: 'vrrp', detail: 'BACK: fault' });
+    // The group event follows its member's transition on the stream.
+    const backFault = d1.events.findIndex(
+      (e) => e.name === 'vrrp.transition' && e.data.instance === 'BACK' && e.data.to === 'fault',
+    );
+    expect(d1.events.indexOf(fault as AnyEvent)).toBe(backFault + 1);
+    // STOP only once every member has stopped.
+    await d1.service?.stop(false);
+    expect(d1.groupChanges().at(-1)).toMatch(/^LAB:fault>stopped:(FRONT|BACK):stop$/);
+    expect(d1.groupChanges().filter((c) => c.includes('>stopped'))).toHaveLength(1);
+    const stopped = d1.events.filter((e) => e.name === 'vrrp.sync_group').at(-1);
+    expect(stopped?.cause.kind).toBe('signal');
   });
 
   it('a clean stop of a sync-group master: the backup takes both at once, no flap', async () => {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config, WebhookConfig } from '../../../src/config/index.js';
 import { silentLog } from '../../../src/hooks/log-port.js';
 import { systemClock } from '../../../src/lib/clock.js';
-import { EventBus } from '../../../src/lib/events.js';
+import { EventBus, type AnyEvent } from '../../../src/lib/events.js';
 import type { WebhookDelivery } from '../../../src/webhooks/delivery.js';
 import { verifySignature } from '../../../src/webhooks/signature.js';
 import { WebhookService } from '../../../src/webhooks/webhook-service.js';
@@ -166,6 +166,7 @@ describe('webhook delivery', () => {
     const hang = await receiver(() => 'hang');
     const ok = await receiver(() => 204);
     const bus = new EventBus(systemClock);
+    const seen = record(bus);
     const svc = await startService(bus, [
       { name: 'hang', url: hang.url, secretFile, timeoutMs: 200, events: [] },
       { name: 'ok', url: ok.url, secretFile, timeoutMs: 200, events: [] },
@@ -182,6 +183,19 @@ describe('webhook delivery', () => {
       abandoned: 1,
     });
     expect(hang.got).toHaveLength(4);
+    await until(() => named(seen, 'webhook.failed').length === 1, 1000);
+    expect(named(seen, 'webhook.failed')).toEqual([
+      expect.objectContaining({
+        subject: 'webhook:hang',
+        cause: { kind: 'webhook', detail: 'hang' },
+        data: {
+          endpoint: 'hang',
+          delivery: (JSON.parse(hang.got[0]?.body ?? '{}') as WebhookDelivery).id,
+          attempts: 4,
+          reason: 'timeout after 200 ms',
+        },
+      }),
+    ]);
     await svc.stop();
     hang.server.closeAllConnections();
     hang.server.close();
@@ -194,6 +208,7 @@ describe('webhook delivery', () => {
     gone.server.close();
     await once(gone.server, 'close');
     const bus = new EventBus(systemClock);
+    const seen = record(bus);
     const svc = await startService(
       bus,
       [{ name: 'down', url, secretFile, timeoutMs: 200, events: [] }],
@@ -211,7 +226,58 @@ describe('webhook delivery', () => {
     const s = svc.stats()[0];
     expect(s?.dropped).toBe(2); // 1 in flight + 2 waiting of 5
     expect(s?.queued).toBe(2);
+    await until(() => named(seen, 'webhook.dropped').length === 2, 1000);
+    expect(named(seen, 'webhook.dropped').map((e) => e.data)).toEqual([
+      { endpoint: 'down', count: 1, total: 1 },
+      { endpoint: 'down', count: 1, total: 2 },
+    ]);
     await svc.stop();
     expect(svc.stats()).toEqual([]);
   });
+
+  it('webhook.* events are never sent, whatever the filter: a failing receiver cannot feed itself', async () => {
+    const failing = await receiver(() => 500);
+    const ok = await receiver(() => 204);
+    const bus = new EventBus(systemClock);
+    const seen = record(bus);
+    const svc = await startService(
+      bus,
+      [
+        { name: 'failing', url: failing.url, secretFile, timeoutMs: 200, events: [] },
+        { name: 'all', url: ok.url, secretFile, timeoutMs: 200, events: ['*', 'webhook.*'] },
+      ],
+      {
+        grouping: { windowMs: 50, maxEvents: 1000, maxListedEvents: 100, maxListedSubjects: 100 },
+        retry: { baseMs: 20, maxDelayMs: 40, maxAttempts: 2 },
+        queueCapacity: 1,
+      },
+    );
+    downAll(bus, 1);
+    await until(() => named(seen, 'webhook.failed').length === 1, 3000);
+    // Several grouping windows later: nothing more was formed from the failure event.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(named(seen, 'webhook.failed')).toHaveLength(1);
+    expect(failing.got).toHaveLength(2); // the one alert's two attempts, no second alert
+    expect(ok.got).toHaveLength(1);
+    const names = (JSON.parse(ok.got[0]?.body ?? '{}') as WebhookDelivery).events.map(
+      (e) => e.name,
+    );
+    expect(names).toEqual(['rs.down']);
+    await svc.stop();
+    failing.server.close();
+    ok.server.close();
+  });
 });
+
+function record(bus: EventBus): AnyEvent[] {
+  const seen: AnyEvent[] = [];
+  bus.subscribe((e) => seen.push(e));
+  return seen;
+}
+
+function named<N extends AnyEvent['name']>(
+  seen: AnyEvent[],
+  name: N,
+): Extract<AnyEvent, { name: N }>[] {
+  return seen.filter((e): e is Extract<AnyEvent, { name: N }> => e.name === name);
+}

@@ -110,6 +110,23 @@ const samples: { [N in EventName]: EventPayloads[N] } = {
     changed: false,
     detail: 'in sync',
   },
+  'vrrp.sync_group': {
+    group: 'G1',
+    from: null,
+    to: 'master',
+    instance: 'VI_1',
+    cause: 'advert-timeout',
+  },
+  'hook.failed': {
+    hook: 'notify_master',
+    subject: 'instance:VI_1',
+    argv0: '/etc/keepalived/master.sh',
+    code: 'timeout',
+    reason: 'timeout after 10000 ms',
+    durationMs: 10_002,
+  },
+  'webhook.failed': { endpoint: 'ops', delivery: 'id-1', attempts: 5, reason: 'status 503' },
+  'webhook.dropped': { endpoint: 'ops', count: 1, total: 3 },
   'daemon.started': { version: '0.1.0', pid: 42, driver: 'memory' },
   'daemon.stopping': { signal: 'SIGTERM' },
 };
@@ -129,6 +146,14 @@ describe('docs/events.schema.json', () => {
       schema as unknown as { $defs: { event: { properties: { name: { enum: string[] } } } } }
     ).$defs;
     expect([...$defs.event.properties.name.enum].sort()).toEqual(Object.keys(samples).sort());
+  });
+
+  it('docs/cli.md lists every event, and only those', () => {
+    const cli = readFileSync(new URL('../../../docs/cli.md', import.meta.url), 'utf8');
+    const table = cli.slice(cli.indexOf('| family | events |'));
+    const rows = table.slice(0, table.indexOf('\n\n'));
+    const listed = [...rows.matchAll(/`([a-z]+\.[a-z_]+)`/g)].map((m) => m[1]);
+    expect([...new Set(listed)].sort()).toEqual(Object.keys(samples).sort());
   });
 
   it('every emitted event validates, strictly', () => {
