@@ -124,12 +124,18 @@ export interface ProbeAnswer {
   readonly who: string;
 }
 
+/** How a daemon ended: its exit code, or the signal that ended it (then code is null). */
+export interface DaemonExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
 export interface DaemonHandle {
   readonly director: Director;
   readonly pid: number;
   readonly child: ChildProcess;
   readonly log: string;
-  readonly exited: Promise<number | null>;
+  readonly exited: Promise<DaemonExit>;
 }
 
 /** What the status endpoint returns that these tests read. */
@@ -230,6 +236,8 @@ export class DirectorLab {
   readonly lvsd: string;
   readonly ns: Readonly<Record<LabNode | 'sw', string>>;
   private readonly daemons = new Map<Director, DaemonHandle>();
+  /** The last exit per director: a daemon that ended on its own is gone from `daemons`. */
+  private readonly lastExits = new Map<Director, DaemonExit>();
   private readonly helpers = new Set<ChildProcess>();
   private readonly echo = new Map<Director, ChildProcess>();
   private prober: ChildProcess | undefined;
@@ -418,13 +426,16 @@ export class DirectorLab {
     closeSync(fd);
     const pid = child.pid;
     if (pid === undefined) throw new Error(`${d}: lvsd did not start`);
-    const exited = new Promise<number | null>((res) => {
-      child.once('exit', (code) => {
-        res(code);
+    const exited = new Promise<DaemonExit>((res) => {
+      child.once('exit', (code, signal) => {
+        const e = { code, signal };
+        this.lastExits.set(d, e);
+        res(e);
       });
     });
     const h: DaemonHandle = { director: d, pid, child, log, exited };
     this.daemons.set(d, h);
+    this.lastExits.delete(d);
     void exited.then(() => {
       if (this.daemons.get(d) === h) this.daemons.delete(d);
     });
@@ -449,6 +460,11 @@ export class DirectorLab {
 
   daemon(d: Director): DaemonHandle | undefined {
     return this.daemons.get(d);
+  }
+
+  /** How the last daemon of `d` ended; undefined while one runs or if none ever ran. */
+  lastExit(d: Director): DaemonExit | undefined {
+    return this.lastExits.get(d);
   }
 
   /** GET /v1/status on the read-only socket (1 s timeout). */
@@ -519,18 +535,19 @@ export class DirectorLab {
     return t;
   }
 
-  /** SIGTERM (clean stop: priority-0 advert, VIPs removed); waits ≤ 10 s, then SIGKILL. */
-  async stop(d: Director, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  /**
+   * SIGTERM (clean stop: priority-0 advert, VIPs removed); waits ≤ 10 s, then SIGKILL. Returns
+   * how the daemon ended, also when it had already exited (signalled by the test itself, or
+   * crashed); null only if no daemon ever ran in `d`.
+   */
+  async stop(d: Director, signal: NodeJS.Signals = 'SIGTERM'): Promise<DaemonExit | null> {
     const h = this.daemons.get(d);
-    if (!h) return null;
+    if (!h) return this.lastExits.get(d) ?? null;
     killQuietly(h.pid, signal);
-    const code = await Promise.race([h.exited, sleep(10_000).then(() => 'timeout' as const)]);
-    if (code === 'timeout') {
-      await this.kill9(d);
-      return null;
-    }
+    const ended = await Promise.race([h.exited, sleep(10_000).then(() => 'timeout' as const)]);
+    if (ended === 'timeout') await this.kill9(d);
     this.daemons.delete(d);
-    return code;
+    return this.lastExits.get(d) ?? null;
   }
 
   async linksDown(d: Director): Promise<void> {
