@@ -4,7 +4,8 @@
 #   1. npm run package:deb, then lintian on the .deb (no errors; warnings fail too, except the
 #      overrides the package ships with their reasons in packaging/lintian-overrides)
 #   2. apt-get install ./lvsd_*.deb; from the installed files: lvsd --version, check-config on
-#      every installed sample, lvsd demo; systemd-analyze verify on the installed unit
+#      every installed sample, lvsd demo, a working pair in network namespaces (the installed
+#      binary, unit command line and samples); systemd-analyze verify on the installed unit
 #   3. systemd-analyze security --offline: lvsd's unit beside Debian's keepalived.service (from
 #      the installed keepalived, else from `apt-get download keepalived`); lvsd must score lower
 #   4. apt-get purge lvsd: nothing left in /etc/lvsd, /var/lib/lvsd, /usr/bin/lvsd
@@ -107,6 +108,38 @@ daemon_check() {
   grep -q '"daemon.started"' "$d/log" && [ "$rc" = 0 ] || { cat "$d/log"; return 1; }
 }
 check "lvsd run (installed, --ipvs memory) starts, answers lvsd status, stops on SIGTERM" daemon_check
+# A working pair from the installed files (test/integration/packaging/installed-pair.test.ts:
+# /usr/bin/lvsd by the unit's ExecStart, the installed LVS-NAT samples fitted to the namespace
+# lab, lvsd status, a crash of the master): one check per test case, from vitest's JSON report;
+# a case that did not pass (failed, skipped, never run) is a failure, and so is a report with
+# fewer cases than the file has.
+installed_pair() {
+  local report=$work/installed-pair.json out
+  out=$(LVSD_INSTALLED=1 timeout 300 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" \
+    test/integration/packaging/installed-pair.test.ts 2>&1)
+  if [ ! -s "$report" ]; then
+    bad "installed pair: vitest gave no report"
+    printf '%s\n' "$out" | sed 's/^/       /' | tail -30
+    return
+  fi
+  local line
+  while IFS= read -r line; do
+    case $line in
+      passed\ *) ok "installed pair: ${line#passed }" ;;
+      *) bad "installed pair: $line" ;;
+    esac
+  done < <(node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const cases = r.testResults.flatMap((f) => f.assertionResults);
+    for (const f of r.testResults) if (f.status !== "passed" && f.assertionResults.length === 0)
+      console.log("file failed: " + f.message.split("\n")[0]);
+    for (const c of cases) console.log(c.status + " " + c.title);
+    if (cases.length < 4) console.log("only " + cases.length + " cases reported (4 expected)");
+  ' "$report")
+  printf '%s\n' "$out" | grep -E '^installed pair, ' | sed 's/^/       /'
+  if grep -q '"status":"failed"' "$report"; then printf '%s\n' "$out" | grep -v '^\s*$' | sed 's/^/       /' | tail -40; fi
+}
+installed_pair
 check "lvsd demo --duration 1 runs from the installed files" sh -c 'cd / && timeout 60 lvsd demo --duration 1 >/dev/null'
 check "man page installed (man -w lvsd)" sh -c 'man -w lvsd | grep -q /usr/share/man/man8/lvsd.8.gz'
 check "ExecStartPre: a missing config cannot run (check-config exit 4 stops the start)" \

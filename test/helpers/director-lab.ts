@@ -14,7 +14,9 @@
  * the director's name; a prober in the client sends to the VIP every 10 ms and keeps every
  * answer, so a test can ask "who does the client reach now" and measure outages.
  * lvsd daemons run as `ip netns exec NS node bin/lvsd.js run -f FILE` in their own process group
- * (crash = SIGSTOP to the group, links down, SIGKILL). `dispose()` ends everything by PID and
+ * (crash = SIGSTOP to the group, links down, SIGKILL); `create(tag, { lvsd })` runs a given
+ * executable instead (the installed /usr/bin/lvsd), and `startDaemon(…, { command })` any
+ * command line (a systemd unit's ExecStart). `dispose()` ends everything by PID and
  * deletes the namespaces and the scratch folder; it never throws and is bounded in time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -115,6 +117,16 @@ export interface PairConfig {
   readonly top?: string;
   /** The daemon to run (default lvsd); keepalived gets the same config without the lvsd block. */
   readonly daemon?: 'lvsd' | 'keepalived';
+}
+
+export interface LabOptions {
+  /** An lvsd executable to run instead of the private copy of dist/ (the installed /usr/bin/lvsd). */
+  readonly lvsd?: string;
+}
+
+export interface StartOptions {
+  /** The daemon's whole command line, given its config file (default: `LVSD run -f FILE`). */
+  readonly command?: (configFile: string) => readonly string[];
 }
 
 export interface ProbeAnswer {
@@ -232,8 +244,10 @@ export class DirectorLab {
   readonly net: NetnsLab;
   readonly dir: string;
   readonly keyFile: string;
-  /** The copy of bin/lvsd.js the daemons run (see snapshotLvsd). */
+  /** The lvsd the daemons run: the copy of bin/lvsd.js (see snapshotLvsd), or LabOptions.lvsd. */
   readonly lvsd: string;
+  /** How to run it: [node, copy] or [executable]. */
+  readonly lvsdCommand: readonly string[];
   readonly ns: Readonly<Record<LabNode | 'sw', string>>;
   private readonly daemons = new Map<Director, DaemonHandle>();
   /** The last exit per director: a daemon that ended on its own is gone from `daemons`. */
@@ -248,10 +262,11 @@ export class DirectorLab {
     net: NetnsLab,
     ns: Record<LabNode | 'sw', string>,
     dir: string,
-    lvsd: string,
+    lvsdCommand: readonly string[],
   ) {
     this.net = net;
-    this.lvsd = lvsd;
+    this.lvsdCommand = lvsdCommand;
+    this.lvsd = lvsdCommand[lvsdCommand.length - 1] ?? '';
     this.ns = ns;
     this.dir = dir;
     this.keyFile = join(dir, 'vrrp.key');
@@ -264,7 +279,7 @@ export class DirectorLab {
   }
 
   /** Builds the topology (about 1 s); on failure removes what was made and rethrows. */
-  static async create(tag = 'fo'): Promise<DirectorLab> {
+  static async create(tag = 'fo', opts: LabOptions = {}): Promise<DirectorLab> {
     const net = new NetnsLab(tag);
     const dir = mkdtempSync(join(tmpdir(), `lvsd-${tag}-`));
     try {
@@ -299,7 +314,9 @@ export class DirectorLab {
         await link(rs, 'eth0', `b-${rs}`, 'back', MAC[rs], `${IP[rs]}/24`);
         await net.exec(ns[rs], 'ip', ['route', 'add', 'default', 'via', DIP, 'dev', 'eth0']);
       }
-      return new DirectorLab(net, ns, dir, await snapshotLvsd(dir));
+      const command =
+        opts.lvsd !== undefined ? [opts.lvsd] : [process.execPath, await snapshotLvsd(dir)];
+      return new DirectorLab(net, ns, dir, command);
     } catch (err) {
       await net.dispose();
       rmSync(dir, { recursive: true, force: true });
@@ -394,7 +411,11 @@ export class DirectorLab {
   }
 
   /** Starts `lvsd run` in a director; resolves when its control socket answers (≤ 15 s). */
-  async startDaemon(d: Director, c: PairConfig | string): Promise<DaemonHandle> {
+  async startDaemon(
+    d: Director,
+    c: PairConfig | string,
+    opts: StartOptions = {},
+  ): Promise<DaemonHandle> {
     if (this.daemons.has(d)) throw new Error(`${d}: a daemon is already running`);
     const text = typeof c === 'string' ? c : this.config(d, c);
     const file = this.file(`${d}.conf`, text);
@@ -415,7 +436,7 @@ export class DirectorLab {
           `--pid=${join(this.dir, `${d}.ka.pid`)}`,
           `--vrrp_pid=${join(this.dir, `${d}.ka-vrrp.pid`)}`,
         ]
-      : [process.execPath, this.lvsd, 'run', '-f', file];
+      : (opts.command?.(file) ?? [...this.lvsdCommand, 'run', '-f', file]);
     if (keepalived)
       for (const f of [`${d}.ka.pid`, `${d}.ka-vrrp.pid`])
         rmSync(join(this.dir, f), { force: true });
@@ -826,6 +847,6 @@ export class DirectorLab {
 }
 
 /** A lab ready to use (topology built, batch files written). */
-export async function directorLab(tag = 'fo'): Promise<DirectorLab> {
-  return DirectorLab.create(tag);
+export async function directorLab(tag = 'fo', opts: LabOptions = {}): Promise<DirectorLab> {
+  return DirectorLab.create(tag, opts);
 }
