@@ -5,7 +5,8 @@
 #      overrides the package ships with their reasons in packaging/lintian-overrides)
 #   2. apt-get install ./lvsd_*.deb; from the installed files: lvsd --version, check-config on
 #      every installed sample, lvsd demo, a working pair in network namespaces (the installed
-#      binary, unit command line and samples); systemd-analyze verify on the installed unit
+#      binary, unit command line and samples); systemd-analyze verify on the installed unit;
+#      the installed unit run by systemd as PID 1 of a container (packaging/nspawn-check.sh)
 #   3. systemd-analyze security --offline: lvsd's unit beside Debian's keepalived.service (from
 #      the installed keepalived, else from `apt-get download keepalived`); lvsd must score lower
 #   4. apt-get purge lvsd: nothing left in /etc/lvsd, /var/lib/lvsd, /usr/bin/lvsd
@@ -41,11 +42,13 @@ if [ "$(id -u)" != 0 ]; then
   exit 0
 fi
 
-# Tools: dpkg-deb (dpkg), lintian, systemd-analyze (systemd), man-db for the man page check.
+# Tools: dpkg-deb (dpkg), lintian, systemd-analyze (systemd), systemd-nspawn
+# (systemd-container), man-db for the man page check.
 need=()
 command -v lintian >/dev/null || need+=(lintian)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v dpkg-deb >/dev/null || need+=(dpkg)
+command -v systemd-nspawn >/dev/null || need+=(systemd-container)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
@@ -136,10 +139,28 @@ installed_pair() {
     for (const c of cases) console.log(c.status + " " + c.title);
     if (cases.length < 4) console.log("only " + cases.length + " cases reported (4 expected)");
   ' "$report")
-  printf '%s\n' "$out" | grep -E '^installed pair, ' | sed 's/^/       /'
+  printf '%s\n' "$out" | sed 's/\x1b\[[0-9;]*m//g' | grep -E '^installed pair, ' | sed 's/^/       /'
   if grep -q '"status":"failed"' "$report"; then printf '%s\n' "$out" | grep -v '^\s*$' | sed 's/^/       /' | tail -40; fi
 }
 installed_pair
+# The installed unit under a real systemd: PID 1 of a systemd-nspawn container over an overlay
+# of this root (packaging/nspawn-check.sh: start, READY=1, VIP, status, reload, the watchdog
+# restarting a frozen lvsd, Restart= after kill -9, stop). Its checks count here one by one; a
+# host that cannot run the container says why on a "skip" line, which counts as nothing.
+nspawn_checks() {
+  local line finished=no
+  while IFS= read -r line; do
+    case $line in
+      "ok   - "*) ok "${line#ok   - }" ;;
+      "FAIL - "*) bad "${line#FAIL - }" ;;
+      "skip - "*) finished=yes; echo "$line" ;;
+      "nspawn: "*" checks, "*) finished=yes ;;
+      *) printf '%s\n' "$line" ;;
+    esac
+  done < <(timeout 300 bash packaging/nspawn-check.sh 2>&1)
+  [ "$finished" = yes ] || bad "nspawn: packaging/nspawn-check.sh did not finish (300 s)"
+}
+nspawn_checks
 check "lvsd demo --duration 1 runs from the installed files" sh -c 'cd / && timeout 60 lvsd demo --duration 1 >/dev/null'
 check "man page installed (man -w lvsd)" sh -c 'man -w lvsd | grep -q /usr/share/man/man8/lvsd.8.gz'
 check "ExecStartPre: a missing config cannot run (check-config exit 4 stops the start)" \
