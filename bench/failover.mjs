@@ -29,13 +29,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildDist, importBundled, needTools, parseOptions } from './lib/cli.mjs';
+import { fmt, stats } from './lib/stats.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const LAB_DIR = resolve(process.env.LAB_DIR ?? join(ROOT, '..', 'shared', 'lab'));
 const BENCH = join(LAB_DIR, 'failover-bench');
 const ADAPTER = join(ROOT, 'bench', 'failover', 'lvsd-adapter.sh');
 
-const opt = {
+const opt = parseOptions('failover', import.meta.url, {
   lab: existsSync(BENCH) ? 'shared' : 'native',
   runs: '10',
   adverts: '1,0.1',
@@ -44,33 +46,7 @@ const opt = {
   'max-minutes': '90',
   defaults: true,
   build: true,
-};
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i++) {
-  const a = argv[i] ?? '';
-  if (a === '--no-defaults') opt.defaults = false;
-  else if (a === '--no-build') opt.build = false;
-  else if (a === '-h' || a === '--help') {
-    const text = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
-    console.log(
-      text
-        .slice(
-          1,
-          text.findIndex((l) => l.startsWith('import')),
-        )
-        .map((l) => l.replace(/^\/\/ ?/, ''))
-        .join('\n'),
-    );
-    process.exit(0);
-  } else {
-    const k = a.replace(/^--/, '');
-    if (!(k in opt) || typeof opt[k] !== 'string' || argv[i + 1] === undefined) {
-      console.error(`bench/failover: bad option ${a} (--help)`);
-      process.exit(2);
-    }
-    opt[k] = argv[++i];
-  }
-}
+});
 const runs = Number(opt.runs);
 if (!Number.isInteger(runs) || runs < 1 || runs > 200) {
   console.error('bench/failover: --runs 1..200');
@@ -102,19 +78,8 @@ if (opt.lab === 'shared' && !existsSync(BENCH)) {
   );
   process.exit(1);
 }
-for (const tool of ['keepalived', 'arping', 'openssl']) {
-  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
-    console.error(`bench/failover: needs ${tool} on PATH`);
-    process.exit(1);
-  }
-}
-if (opt.build) {
-  const b = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
-  if (b.status !== 0) process.exit(1);
-}
+needTools('failover', ['keepalived', 'arping', 'openssl']);
+if (opt.build) buildDist(ROOT);
 
 const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, 'Z');
 const outDir = join('/tmp/lab-scratch', opt.prefix);
@@ -149,11 +114,7 @@ if (opt.lab === 'shared') {
     bench('lvsd defaults (timing fast)', ADAPTER, '0.08', ['crash'], { LVSD_DEFAULTS: '1' });
   readRows();
 } else {
-  const { bundleTs } = await import('./lib/bundle-ts.mjs');
-  const bundle = await bundleTs('native.mjs', {
-    entry: join(ROOT, 'bench', 'failover', 'native.ts'),
-  });
-  const { runNative } = await import(bundle);
+  const { runNative } = await importBundled(ROOT, 'bench/failover/native.ts', 'native');
   const ka = spawnSync('keepalived', ['--version'], { encoding: 'utf8' });
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   console.error(
@@ -201,13 +162,6 @@ const nums = (g, k) =>
     .filter((v) => v !== undefined && v !== 'NA')
     .map(Number)
     .sort((a, b) => a - b);
-function stats(v) {
-  if (v.length === 0) return undefined;
-  const n = v.length;
-  const median = n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-  return { n, min: v[0], median, p90: v[Math.ceil(0.9 * n) - 1], max: v[n - 1] };
-}
-const fmt = (x) => (x === undefined ? '—' : x >= 100 ? String(Math.round(x)) : x.toFixed(1));
 const cell = (s) => (s ? `${fmt(s.min)} / ${fmt(s.median)} / ${fmt(s.p90)} / ${fmt(s.max)}` : '—');
 const group = (pred) => rows.filter(pred);
 const isLvsd = (r) => r.daemon.startsWith('lvsd') && !r.daemon.includes('timing fast');

@@ -4,7 +4,9 @@
 #   1. npm run package:deb, then lintian on the .deb (no errors; warnings fail too, except the
 #      overrides the package ships with their reasons in packaging/lintian-overrides)
 #   2. apt-get install ./lvsd_*.deb; from the installed files: lvsd --version, check-config on
-#      every installed sample, lvsd demo; systemd-analyze verify on the installed unit
+#      every installed sample, lvsd demo, a working pair in network namespaces (the installed
+#      binary, unit command line and samples); systemd-analyze verify on the installed unit;
+#      the installed unit run by systemd as PID 1 of a container (packaging/nspawn-check.sh)
 #   3. systemd-analyze security --offline: lvsd's unit beside Debian's keepalived.service (from
 #      the installed keepalived, else from `apt-get download keepalived`); lvsd must score lower
 #   4. apt-get purge lvsd: nothing left in /etc/lvsd, /var/lib/lvsd, /usr/bin/lvsd
@@ -40,11 +42,13 @@ if [ "$(id -u)" != 0 ]; then
   exit 0
 fi
 
-# Tools: dpkg-deb (dpkg), lintian, systemd-analyze (systemd), man-db for the man page check.
+# Tools: dpkg-deb (dpkg), lintian, systemd-analyze (systemd), systemd-nspawn
+# (systemd-container), man-db for the man page check.
 need=()
 command -v lintian >/dev/null || need+=(lintian)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v dpkg-deb >/dev/null || need+=(dpkg)
+command -v systemd-nspawn >/dev/null || need+=(systemd-container)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
@@ -107,6 +111,56 @@ daemon_check() {
   grep -q '"daemon.started"' "$d/log" && [ "$rc" = 0 ] || { cat "$d/log"; return 1; }
 }
 check "lvsd run (installed, --ipvs memory) starts, answers lvsd status, stops on SIGTERM" daemon_check
+# A working pair from the installed files (test/integration/packaging/installed-pair.test.ts:
+# /usr/bin/lvsd by the unit's ExecStart, the installed LVS-NAT samples fitted to the namespace
+# lab, lvsd status, a crash of the master): one check per test case, from vitest's JSON report;
+# a case that did not pass (failed, skipped, never run) is a failure, and so is a report with
+# fewer cases than the file has.
+installed_pair() {
+  local report=$work/installed-pair.json out
+  out=$(LVSD_INSTALLED=1 timeout 300 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" \
+    test/integration/packaging/installed-pair.test.ts 2>&1)
+  if [ ! -s "$report" ]; then
+    bad "installed pair: vitest gave no report"
+    printf '%s\n' "$out" | sed 's/^/       /' | tail -30
+    return
+  fi
+  local line
+  while IFS= read -r line; do
+    case $line in
+      passed\ *) ok "installed pair: ${line#passed }" ;;
+      *) bad "installed pair: $line" ;;
+    esac
+  done < <(node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const cases = r.testResults.flatMap((f) => f.assertionResults);
+    for (const f of r.testResults) if (f.status !== "passed" && f.assertionResults.length === 0)
+      console.log("file failed: " + f.message.split("\n")[0]);
+    for (const c of cases) console.log(c.status + " " + c.title);
+    if (cases.length < 4) console.log("only " + cases.length + " cases reported (4 expected)");
+  ' "$report")
+  printf '%s\n' "$out" | sed 's/\x1b\[[0-9;]*m//g' | grep -E '^installed pair, ' | sed 's/^/       /'
+  if grep -q '"status":"failed"' "$report"; then printf '%s\n' "$out" | grep -v '^\s*$' | sed 's/^/       /' | tail -40; fi
+}
+installed_pair
+# The installed unit under a real systemd: PID 1 of a systemd-nspawn container over an overlay
+# of this root (packaging/nspawn-check.sh: start, READY=1, VIP, status, reload, the watchdog
+# restarting a frozen lvsd, Restart= after kill -9, stop). Its checks count here one by one; a
+# host that cannot run the container says why on a "skip" line, which counts as nothing.
+nspawn_checks() {
+  local line finished=no
+  while IFS= read -r line; do
+    case $line in
+      "ok   - "*) ok "${line#ok   - }" ;;
+      "FAIL - "*) bad "${line#FAIL - }" ;;
+      "skip - "*) finished=yes; echo "$line" ;;
+      "nspawn: "*" checks, "*) finished=yes ;;
+      *) printf '%s\n' "$line" ;;
+    esac
+  done < <(timeout 300 bash packaging/nspawn-check.sh 2>&1)
+  [ "$finished" = yes ] || bad "nspawn: packaging/nspawn-check.sh did not finish (300 s)"
+}
+nspawn_checks
 check "lvsd demo --duration 1 runs from the installed files" sh -c 'cd / && timeout 60 lvsd demo --duration 1 >/dev/null'
 check "man page installed (man -w lvsd)" sh -c 'man -w lvsd | grep -q /usr/share/man/man8/lvsd.8.gz'
 check "ExecStartPre: a missing config cannot run (check-config exit 4 stops the start)" \

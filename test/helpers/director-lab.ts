@@ -14,7 +14,9 @@
  * the director's name; a prober in the client sends to the VIP every 10 ms and keeps every
  * answer, so a test can ask "who does the client reach now" and measure outages.
  * lvsd daemons run as `ip netns exec NS node bin/lvsd.js run -f FILE` in their own process group
- * (crash = SIGSTOP to the group, links down, SIGKILL). `dispose()` ends everything by PID and
+ * (crash = SIGSTOP to the group, links down, SIGKILL); `create(tag, { lvsd })` runs a given
+ * executable instead (the installed /usr/bin/lvsd), and `startDaemon(…, { command })` any
+ * command line (a systemd unit's ExecStart). `dispose()` ends everything by PID and
  * deletes the namespaces and the scratch folder; it never throws and is bounded in time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -117,6 +119,16 @@ export interface PairConfig {
   readonly daemon?: 'lvsd' | 'keepalived';
 }
 
+export interface LabOptions {
+  /** An lvsd executable to run instead of the private copy of dist/ (the installed /usr/bin/lvsd). */
+  readonly lvsd?: string;
+}
+
+export interface StartOptions {
+  /** The daemon's whole command line, given its config file (default: `LVSD run -f FILE`). */
+  readonly command?: (configFile: string) => readonly string[];
+}
+
 export interface ProbeAnswer {
   readonly seq: number;
   readonly sent: number;
@@ -124,12 +136,18 @@ export interface ProbeAnswer {
   readonly who: string;
 }
 
+/** How a daemon ended: its exit code, or the signal that ended it (then code is null). */
+export interface DaemonExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
 export interface DaemonHandle {
   readonly director: Director;
   readonly pid: number;
   readonly child: ChildProcess;
   readonly log: string;
-  readonly exited: Promise<number | null>;
+  readonly exited: Promise<DaemonExit>;
 }
 
 /** What the status endpoint returns that these tests read. */
@@ -226,10 +244,14 @@ export class DirectorLab {
   readonly net: NetnsLab;
   readonly dir: string;
   readonly keyFile: string;
-  /** The copy of bin/lvsd.js the daemons run (see snapshotLvsd). */
+  /** The lvsd the daemons run: the copy of bin/lvsd.js (see snapshotLvsd), or LabOptions.lvsd. */
   readonly lvsd: string;
+  /** How to run it: [node, copy] or [executable]. */
+  readonly lvsdCommand: readonly string[];
   readonly ns: Readonly<Record<LabNode | 'sw', string>>;
   private readonly daemons = new Map<Director, DaemonHandle>();
+  /** The last exit per director: a daemon that ended on its own is gone from `daemons`. */
+  private readonly lastExits = new Map<Director, DaemonExit>();
   private readonly helpers = new Set<ChildProcess>();
   private readonly echo = new Map<Director, ChildProcess>();
   private prober: ChildProcess | undefined;
@@ -240,10 +262,11 @@ export class DirectorLab {
     net: NetnsLab,
     ns: Record<LabNode | 'sw', string>,
     dir: string,
-    lvsd: string,
+    lvsdCommand: readonly string[],
   ) {
     this.net = net;
-    this.lvsd = lvsd;
+    this.lvsdCommand = lvsdCommand;
+    this.lvsd = lvsdCommand[lvsdCommand.length - 1] ?? '';
     this.ns = ns;
     this.dir = dir;
     this.keyFile = join(dir, 'vrrp.key');
@@ -256,7 +279,7 @@ export class DirectorLab {
   }
 
   /** Builds the topology (about 1 s); on failure removes what was made and rethrows. */
-  static async create(tag = 'fo'): Promise<DirectorLab> {
+  static async create(tag = 'fo', opts: LabOptions = {}): Promise<DirectorLab> {
     const net = new NetnsLab(tag);
     const dir = mkdtempSync(join(tmpdir(), `lvsd-${tag}-`));
     try {
@@ -291,7 +314,9 @@ export class DirectorLab {
         await link(rs, 'eth0', `b-${rs}`, 'back', MAC[rs], `${IP[rs]}/24`);
         await net.exec(ns[rs], 'ip', ['route', 'add', 'default', 'via', DIP, 'dev', 'eth0']);
       }
-      return new DirectorLab(net, ns, dir, await snapshotLvsd(dir));
+      const command =
+        opts.lvsd !== undefined ? [opts.lvsd] : [process.execPath, await snapshotLvsd(dir)];
+      return new DirectorLab(net, ns, dir, command);
     } catch (err) {
       await net.dispose();
       rmSync(dir, { recursive: true, force: true });
@@ -386,7 +411,11 @@ export class DirectorLab {
   }
 
   /** Starts `lvsd run` in a director; resolves when its control socket answers (≤ 15 s). */
-  async startDaemon(d: Director, c: PairConfig | string): Promise<DaemonHandle> {
+  async startDaemon(
+    d: Director,
+    c: PairConfig | string,
+    opts: StartOptions = {},
+  ): Promise<DaemonHandle> {
     if (this.daemons.has(d)) throw new Error(`${d}: a daemon is already running`);
     const text = typeof c === 'string' ? c : this.config(d, c);
     const file = this.file(`${d}.conf`, text);
@@ -407,7 +436,7 @@ export class DirectorLab {
           `--pid=${join(this.dir, `${d}.ka.pid`)}`,
           `--vrrp_pid=${join(this.dir, `${d}.ka-vrrp.pid`)}`,
         ]
-      : [process.execPath, this.lvsd, 'run', '-f', file];
+      : (opts.command?.(file) ?? [...this.lvsdCommand, 'run', '-f', file]);
     if (keepalived)
       for (const f of [`${d}.ka.pid`, `${d}.ka-vrrp.pid`])
         rmSync(join(this.dir, f), { force: true });
@@ -418,13 +447,16 @@ export class DirectorLab {
     closeSync(fd);
     const pid = child.pid;
     if (pid === undefined) throw new Error(`${d}: lvsd did not start`);
-    const exited = new Promise<number | null>((res) => {
-      child.once('exit', (code) => {
-        res(code);
+    const exited = new Promise<DaemonExit>((res) => {
+      child.once('exit', (code, signal) => {
+        const e = { code, signal };
+        this.lastExits.set(d, e);
+        res(e);
       });
     });
     const h: DaemonHandle = { director: d, pid, child, log, exited };
     this.daemons.set(d, h);
+    this.lastExits.delete(d);
     void exited.then(() => {
       if (this.daemons.get(d) === h) this.daemons.delete(d);
     });
@@ -449,6 +481,11 @@ export class DirectorLab {
 
   daemon(d: Director): DaemonHandle | undefined {
     return this.daemons.get(d);
+  }
+
+  /** How the last daemon of `d` ended; undefined while one runs or if none ever ran. */
+  lastExit(d: Director): DaemonExit | undefined {
+    return this.lastExits.get(d);
   }
 
   /** GET /v1/status on the read-only socket (1 s timeout). */
@@ -519,18 +556,19 @@ export class DirectorLab {
     return t;
   }
 
-  /** SIGTERM (clean stop: priority-0 advert, VIPs removed); waits ≤ 10 s, then SIGKILL. */
-  async stop(d: Director, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  /**
+   * SIGTERM (clean stop: priority-0 advert, VIPs removed); waits ≤ 10 s, then SIGKILL. Returns
+   * how the daemon ended, also when it had already exited (signalled by the test itself, or
+   * crashed); null only if no daemon ever ran in `d`.
+   */
+  async stop(d: Director, signal: NodeJS.Signals = 'SIGTERM'): Promise<DaemonExit | null> {
     const h = this.daemons.get(d);
-    if (!h) return null;
+    if (!h) return this.lastExits.get(d) ?? null;
     killQuietly(h.pid, signal);
-    const code = await Promise.race([h.exited, sleep(10_000).then(() => 'timeout' as const)]);
-    if (code === 'timeout') {
-      await this.kill9(d);
-      return null;
-    }
+    const ended = await Promise.race([h.exited, sleep(10_000).then(() => 'timeout' as const)]);
+    if (ended === 'timeout') await this.kill9(d);
     this.daemons.delete(d);
-    return code;
+    return this.lastExits.get(d) ?? null;
   }
 
   async linksDown(d: Director): Promise<void> {
@@ -809,6 +847,6 @@ export class DirectorLab {
 }
 
 /** A lab ready to use (topology built, batch files written). */
-export async function directorLab(tag = 'fo'): Promise<DirectorLab> {
-  return DirectorLab.create(tag);
+export async function directorLab(tag = 'fo', opts: LabOptions = {}): Promise<DirectorLab> {
+  return DirectorLab.create(tag, opts);
 }

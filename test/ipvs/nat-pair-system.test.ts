@@ -449,7 +449,7 @@ describe.skipIf(!probe.ok || build !== undefined)('LVS-NAT pair, whole system', 
     const took = Date.now() - stopAt;
     const exit = await lab.stop('dir1');
     console.log(
-      `dir1 exited ${String(exit)} ${Date.now() - stopAt} ms after SIGTERM (VM)${tail('dir1')}`,
+      `dir1 exited ${exit?.signal ?? String(exit?.code)} ${Date.now() - stopAt} ms after SIGTERM (VM)${tail('dir1')}`,
     );
     await sleep(2_000);
     console.log(

@@ -60,7 +60,7 @@ describe.skipIf(!probe.ok)(
       const stopped = lab().stop('dir1');
       expect(await lab().waitHolder('dir2', 500)).toBe(true);
       const took = Date.now() - t;
-      expect(await stopped).toBe(0);
+      expect(await stopped).toEqual({ code: 0, signal: null });
       // Far below the 361 ms master-down: the backup acted on the priority-0 advert.
       expect(took).toBeLessThan(300);
       expect(await lab().reaches()).toBe('dir2');
@@ -170,7 +170,7 @@ describe.skipIf(!probe.ok)(
       expect(await lab().reaches()).toBe('dir1');
       const t = Date.now();
       // 75: stopped for a restart (the systemd unit starts it again at once).
-      expect(await lab().stop('dir1', 'SIGUSR2')).toBe(75);
+      expect(await lab().stop('dir1', 'SIGUSR2')).toEqual({ code: 75, signal: null });
       expect(await lab().holders(VIP)).toEqual(['dir1']);
       await lab().startDaemon('dir1', D1);
       await new Promise((r) => setTimeout(r, 500));

@@ -57,7 +57,7 @@ describe.skipIf(!probe.ok)(
       const stopped = lab().stop('dir1');
       expect(await lab().waitHolder('dir2', 500)).toBe(true);
       expect(Date.now() - t).toBeLessThan(300);
-      expect(await stopped).toBe(0);
+      expect(await stopped).toEqual({ code: 0, signal: null });
       expect(await lab().reaches()).toBe('dir2');
     });
   },
