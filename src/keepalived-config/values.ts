@@ -326,6 +326,10 @@ export class Reader {
 /** A hint for an unknown keyword: a case mistake, a keyword of another block, or a near miss. */
 export function keywordHint(word: string, block: BlockName): string | undefined {
   if (word.endsWith('\\')) return TRAILING_BACKSLASH_HINT;
+  if (/^tun_(type|port|nocsum|csum|remcsum)$/.test(word))
+    return 'keepalived has no tun_* keywords: the tunnel goes on the method, lvs_method TUN type ipip|gue|gre [port N] [nocsum|csum|remcsum]';
+  if (word === 'lb_kind' && block === 'real_server')
+    return 'in a real_server keepalived knows only lvs_method (lb_kind is the virtual_server spelling)';
   const own = keywords[block];
   const ci = own.find((k) => k.toLowerCase() === word.toLowerCase());
   if (ci) return `keywords are case-sensitive: did you mean ${ci}?`;
