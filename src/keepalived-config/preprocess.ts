@@ -146,17 +146,7 @@ class Preprocessor {
       if (line.endsWith('\r')) line = line.slice(0, -1);
       const lineNo = raw.lineNo;
       // Hot path (every line of a 10,000-server file): no allocation unless the line needs it.
-      const dc = decommentRaw(line);
-      const kept = dc.text;
-      if (dc.openQuote && quotesPairUp(kept)) {
-        // The words pair their quotes up, so the tree will not report it; keepalived does.
-        this.sink.warning(
-          'unterminated-quote',
-          `unterminated quote: ${kept.trim()}`,
-          { file, line: lineNo, col: leadingBlanks(kept) + 1 },
-          'a backslash takes the character after it along, so \\" does not close a quote; keepalived reports this line',
-        );
-      }
+      const kept = SPECIAL_RE.test(line) ? this.decommented(line, file, lineNo) : line;
       const lead = leadingBlanks(kept);
       const body = lead === 0 ? kept.trimEnd() : kept.slice(lead).trimEnd();
       if (body === '') continue;
@@ -203,6 +193,21 @@ class Preprocessor {
       }
       this.emit(rest, file, lineNo, col);
     }
+  }
+
+  /** A raw line with a comment, an escape or a trailing backslash, as keepalived cuts it. */
+  private decommented(line: string, file: string, lineNo: number): string {
+    const dc = decommentRaw(line);
+    if (dc.openQuote && quotesPairUp(dc.text)) {
+      // The words pair their quotes up, so the tree will not report it; keepalived does.
+      this.sink.warning(
+        'unterminated-quote',
+        `unterminated quote: ${dc.text.trim()}`,
+        { file, line: lineNo, col: leadingBlanks(dc.text) + 1 },
+        'a backslash takes the character after it along, so \\" does not close a quote; keepalived reports this line',
+      );
+    }
+    return dc.text;
   }
 
   private include(
@@ -601,6 +606,9 @@ function leadingBlanks(s: string): number {
   while (i < s.length && (s[i] === ' ' || s[i] === '\t')) i++;
   return i;
 }
+
+/** What decommenting acts on: comment characters and backslashes. */
+const SPECIAL_RE = /[#!\\]/;
 
 /** Whether a line's `"`s pair up, as the word splitter reads them (no escapes). */
 function quotesPairUp(text: string): boolean {
