@@ -149,6 +149,19 @@ describe('trailing backslash in a configuration', () => {
       expect(brief(r.diagnostics)).toEqual(['6:3 warning unknown-keyword']);
     });
 
+    it('through a line whose backslash has blanks after it (the blanks are cut first)', () => {
+      const r = parse('$DEF=\\\n  router_id x \\ \n  bogus1\nglobal_defs {\n  $DEF\n}\n');
+      expect(brief(r.diagnostics)).toEqual(['5:3 warning unknown-keyword']);
+    });
+
+    it('not past a blank line or a comment-only line without \\', () => {
+      for (const stop of ['', '  # comment']) {
+        const r = parse(`$DEF=\\\n  router_id x \\\n${stop}\n  bogus1\nglobal_defs {\n  $DEF\n}\n`);
+        expect(brief(r.diagnostics), JSON.stringify(stop)).toEqual(['4:3 warning unknown-keyword']);
+        expect(r.model.globalDefs.routerId).toBe('x');
+      }
+    });
+
     it('from a one-line definition whose comment ends in \\', () => {
       const r = parse('$DEF=router_id y # c \\\nglobal_defs {\n  $DEF\n}\n');
       // The definition took `global_defs {`, so $DEF is used at the top level.
