@@ -4,6 +4,7 @@
  * cuts the comment and the blanks before it, and puts the `\` back at the end of what is left.
  * Only multi-line `$NAME=` definitions read on when the result ends with `\`.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   decomment,
@@ -52,6 +53,21 @@ describe('decommentRaw: the raw-line rule', () => {
     // Outside quotes, \\ is a pair, so the # after it starts a comment.
     expect(decomment('router_id a\\\\#b', true).text).toBe('router_id a\\\\');
     expect(decomment('router_id a\\#b', true).text).toBe('router_id a#b');
+  });
+
+  it('property: the raw pass leaves nothing for a second pass, and keeps a backslash only when the line ended in one', () => {
+    const line = fc
+      .array(fc.constantFrom('a', ' ', '\t', '#', '!', '"', '\\', '{', 'x'), { maxLength: 24 })
+      .map((cs) => cs.join(''));
+    fc.assert(
+      fc.property(line, (s) => {
+        const once = decommentRaw(s).text;
+        expect(decomment(once, false).text).toBe(once);
+        if (trailingBackslash(s)) expect(once.endsWith('\\')).toBe(true);
+        else expect(once.length).toBeLessThanOrEqual(s.length);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('a second pass leaves the kept backslash alone', () => {
