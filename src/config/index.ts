@@ -3,6 +3,7 @@ export * from './types.js';
 export {
   buildConfig,
   loadConfig,
+  loadConfigAsync,
   defaultDaemonSettings,
   type LoadOptions,
   type LoadResult,

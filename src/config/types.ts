@@ -136,6 +136,7 @@ export interface VirtualServerConfig {
     readonly port: number;
     readonly forwarding: Forwarding;
     readonly inhibit: boolean;
+    readonly tunnel?: Tunnel;
   };
   readonly omega: boolean;
   readonly realServers: readonly RealServerConfig[];

@@ -276,6 +276,12 @@ function buildVirtualServer(vs: VirtualServer, ctx: VsContext): VirtualServerCon
   const persistenceTimeoutS =
     vs.persistenceTimeoutS ?? (key.kind === 'address' && key.port === undefined ? 360 : undefined);
   const sorry = vs.sorryServer;
+  // Without sorry_server_lvs_method the sorry server is forwarded as the virtual server is.
+  const sorryForwarding = forwardingOf(vs.sorryServerLbKind) ?? forwarding;
+  const sorryTunnel =
+    sorryForwarding === 'tun'
+      ? tunnelOf(vs.sorryServerLbKind ? vs.sorryServerTunnel : vs.tunnel)
+      : undefined;
   return {
     name,
     services,
@@ -301,8 +307,9 @@ function buildVirtualServer(vs: VirtualServer, ctx: VsContext): VirtualServerCon
             address: sorry.address,
             family: sorry.family,
             port: sorry.port ?? port ?? 0,
-            forwarding: forwardingOf(vs.sorryServerLbKind) ?? forwarding,
+            forwarding: sorryForwarding,
             inhibit: vs.sorryServerInhibit ?? false,
+            ...(sorryTunnel ? { tunnel: sorryTunnel } : {}),
           },
         }
       : {}),

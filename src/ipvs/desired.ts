@@ -68,7 +68,7 @@ function vsDestinations(vs: VirtualServerConfig, inputs: DesiredInputs): Destina
       makeDestination({
         address: s.address,
         port: s.port,
-        forwarding: forwarding(s.forwarding, undefined),
+        forwarding: forwarding(s.forwarding, s.tunnel),
         weight: 1,
       }),
     ];

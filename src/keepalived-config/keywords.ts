@@ -319,7 +319,6 @@ export const keywords: Record<BlockName, readonly string[]> = {
   virtual_server_group: ['fwmark'],
   real_server: [
     'weight',
-    'lb_kind',
     'lvs_method',
     'inhibit_on_failure',
     'notify_up',

@@ -40,36 +40,81 @@ export interface LexResult {
  * Cuts a comment off a line. With `unescape`, `\#` and `\!` outside quotes become `#` and `!`;
  * without it they are kept escaped, so a later pass (after $ substitution) still sees them.
  * Returns the kept text and, if unescaping removed characters, the index map to the input.
+ *
+ * As keepalived's `decomment` (lib/parser.c), a backslash always takes the character after it
+ * along: `\"` neither opens nor closes a quote and `\\#` is a backslash pair and a comment.
+ * `openQuote` says a `"` was still open at the end of the line: keepalived reports
+ * "Unterminated quote" then, even where the words themselves pair up (`"a \" b`).
  */
 export function decomment(
   text: string,
   unescape: boolean,
-): { text: string; map?: number[] | undefined } {
+): { text: string; map?: number[] | undefined; openQuote?: boolean } {
   // Fast path: most lines have no comment characters or escapes at all.
-  if (!/[#!]/.test(text)) return { text };
+  if (!/[#!\\]/.test(text)) return { text };
   let inQuote = false;
   let out = '';
   let map: number[] | undefined;
   for (let i = 0; i < text.length; i++) {
     const c = text.charAt(i);
     if (c === '"') inQuote = !inQuote;
-    else if (!inQuote && c === '\\' && (text[i + 1] === '#' || text[i + 1] === '!')) {
-      if (unescape) {
+    else if (c === '\\' && i + 1 < text.length) {
+      const next = text.charAt(i + 1);
+      if (unescape && !inQuote && (next === '#' || next === '!')) {
         map ??= Array.from({ length: out.length }, (_, k) => k);
-        out += text.charAt(i + 1);
+        out += next;
         map.push(i + 1);
-        i++;
-        continue;
+      } else {
+        out += c + next;
+        map?.push(i, i + 1);
       }
-      out += c + text.charAt(i + 1);
-      map?.push(i, i + 1);
       i++;
       continue;
     } else if (!inQuote && (c === '#' || c === '!')) break;
     out += c;
     map?.push(i);
   }
-  return map ? { text: out, map } : { text: out };
+  const base = map ? { text: out, map } : { text: out };
+  return inQuote ? { ...base, openQuote: true } : base;
+}
+
+/**
+ * keepalived's one rule for a backslash that ends a raw line (lib/parser.c `decomment`): it
+ * does not continue the line. It is taken off, the comment and the blanks before it are cut,
+ * and it is put back at the end of what is left, so `# note \` becomes the line `\` (keepalived:
+ * "Unknown keyword '\'") and `delay_loop 6 # note \` becomes `delay_loop 6\` ("invalid number
+ * '6\'"). Only an odd run of backslashes ends the line this way (`\\` is a pair), and a blank
+ * after it means it is not the last character. Only multi-line `$NAME=` definitions go on to
+ * the next line when the result ends with `\`.
+ */
+export function trailingBackslash(line: string): boolean {
+  let k = line.length;
+  while (k > 0 && line.charCodeAt(k - 1) === 92 /* \ */) k--;
+  return (line.length - k) % 2 === 1;
+}
+
+/** The text of a raw line after comment removal, with keepalived's trailing-backslash rule. */
+export function decommentRaw(line: string): { text: string; openQuote?: boolean } {
+  if (!trailingBackslash(line)) {
+    if (!/[#!\\]/.test(line)) return { text: line };
+    const dc = decomment(line, false);
+    return dc.openQuote ? { text: dc.text, openQuote: true } : { text: dc.text };
+  }
+  const dc = decomment(line.slice(0, -1), false);
+  const kept = trimBlanksEnd(dc.text);
+  // A comment-only line leaves the backslash alone: keep it at its own column.
+  const text = (kept.trim() === '' ? ' '.repeat(line.length - 1) : kept) + '\\';
+  return dc.openQuote ? { text, openQuote: true } : { text };
+}
+
+/** Hint for a word that ends in the backslash a line ended with (see trailingBackslash). */
+export const TRAILING_BACKSLASH_HINT =
+  "a '\\' at the end of a line is kept, even after a comment: keepalived does not continue lines (only $NAME= definitions); remove it";
+
+function trimBlanksEnd(s: string): string {
+  let e = s.length;
+  while (e > 0 && (s.charCodeAt(e - 1) === 32 || s.charCodeAt(e - 1) === 9)) e--;
+  return s.slice(0, e);
 }
 
 /** Splits a decommented line into words and braces. */

@@ -117,9 +117,14 @@ export function buildVirtualServer(st: Statement, r: Reader): VirtualServer | un
       case 'sorry_server_inhibit':
         setIf(vs, 'sorryServerInhibit', r.bool(s));
         break;
-      case 'sorry_server_lvs_method':
-        setIf(vs, 'sorryServerLbKind', lbMethod(s, r)?.kind);
+      case 'sorry_server_lvs_method': {
+        const m = lbMethod(s, r);
+        if (m) {
+          vs.sorryServerLbKind = m.kind;
+          if (m.tunnel) vs.sorryServerTunnel = m.tunnel;
+        }
         break;
+      }
       case 'quorum':
         setIf(vs, 'quorum', r.uint(s, 1, 2147483647));
         break;
@@ -256,7 +261,6 @@ function buildRealServer(st: Statement, r: Reader): RealServer | undefined {
       case 'weight':
         setIf(rs, 'weight', weight(s, r));
         break;
-      case 'lb_kind':
       case 'lvs_method': {
         const m = lbMethod(s, r);
         if (m) {
@@ -338,6 +342,17 @@ function weight(s: Statement, r: Reader): number | undefined {
   return r.uint(s, 0, MAX_WEIGHT);
 }
 
+const TUNNEL_SYNTAX = 'TUN [type ipip|gue|gre] [port N] [nocsum|csum|remcsum]';
+
+/**
+ * `lvs_method` / `lb_kind` / `sorry_server_lvs_method`: NAT, DR or TUN, then the tunnel options
+ * as keepalived 2.2.7 reads them (check_parser.c `svr_forwarding_handler`): `type`, `port` and
+ * a checksum word in any order, the last checksum word winning; a gue tunnel needs a port and
+ * only gue takes one; ipip takes no checksum and gre no remcsum. keepalived has no separate
+ * `tun_type`/`tun_port` keywords. The first bad option drops the options (the method stays),
+ * as keepalived returns there. keepalived reads the options after NAT and DR too, uses them
+ * for nothing and says nothing; lvsd checks them the same way and adds a notice.
+ */
 function lbMethod(s: Statement, r: Reader): { kind: LbKind; tunnel?: TunnelSpec } | undefined {
   r.noBlock(s);
   const w = r.arg(s, 0, 'NAT, DR or TUN');
@@ -353,43 +368,91 @@ function lbMethod(s: Statement, r: Reader): { kind: LbKind; tunnel?: TunnelSpec 
     );
     return undefined;
   }
-  if (kind !== 'TUN') {
-    r.maxArgs(s, 1);
-    return { kind };
-  }
-  const tunnel: Mutable<TunnelSpec> = { type: 'ipip' };
-  const rest = s.args.slice(1);
-  for (let i = 0; i < rest.length; i++) {
-    const t = rest[i];
-    if (!t) continue;
-    if (t.text === 'type') {
-      const v = rest[++i];
-      if (v && (v.text === 'ipip' || v.text === 'gue' || v.text === 'gre')) tunnel.type = v.text;
-      else
+  const tunnel = tunnelOptions(s, r);
+  if (kind === 'TUN') return tunnel ? { kind, tunnel } : { kind };
+  const first = s.args[1];
+  if (tunnel && first)
+    r.sink.notice(
+      'no-effect',
+      `tunnel options after ${kind} have no effect; lvsd ignores them`,
+      first.at,
+      `they apply to ${TUNNEL_SYNTAX}`,
+    );
+  return { kind };
+}
+
+/** The tunnel options after the method word, or undefined after the first bad one. */
+function tunnelOptions(s: Statement, r: Reader): TunnelSpec | undefined {
+  const t: Mutable<TunnelSpec> = { type: 'ipip' };
+  const opts = s.args;
+  for (let i = 1; i < opts.length; i++) {
+    const o = opts[i];
+    if (!o) break;
+    if (o.text === 'type' || o.text === 'port') {
+      const v = opts[++i];
+      if (!v) {
+        const what = o.text === 'type' ? 'ipip, gue or gre' : 'a port number';
+        r.sink.warning('missing-value', `${s.keyword.text}: '${o.text}' needs ${what}`, o.at);
+        return undefined;
+      }
+      if (o.text === 'port') {
+        const port = r.number(v, 1, 65535, true, 'gue tunnel port');
+        if (port === undefined) return undefined;
+        t.port = port;
+      } else if (v.text === 'ipip' || v.text === 'gue' || v.text === 'gre') t.type = v.text;
+      else {
+        const ci = ['ipip', 'gue', 'gre'].find((k) => k === v.text.toLowerCase());
         r.sink.warning(
           'bad-value',
-          `unknown tunnel type '${v?.text ?? ''}'`,
-          v?.at ?? t.at,
-          'use ipip, gue or gre',
+          `unknown tunnel type '${v.text}'`,
+          v.at,
+          ci ? `values are case-sensitive: did you mean ${ci}?` : 'use ipip, gue or gre',
         );
-    } else if (t.text === 'port') {
-      const v = rest[++i];
-      const p = v ? r.port(v, 'tunnel port') : undefined;
-      if (p !== undefined) tunnel.port = p;
-    } else if (t.text === 'nocsum' || t.text === 'csum' || t.text === 'remcsum')
-      tunnel[t.text] = true;
-    else
+        return undefined;
+      }
+    } else if (o.text === 'nocsum' || o.text === 'csum' || o.text === 'remcsum') {
+      delete t.nocsum;
+      delete t.csum;
+      delete t.remcsum;
+      t[o.text] = true;
+    } else {
       r.sink.warning(
         'bad-value',
-        `unknown TUN option '${t.text}'`,
-        t.at,
-        'use type ipip|gue|gre, port N, nocsum, csum or remcsum',
+        `unknown tunnel option '${o.text}'`,
+        o.at,
+        `the options are ${TUNNEL_SYNTAX}`,
       );
+      return undefined;
+    }
   }
-  if (tunnel.type === 'gue' && tunnel.port === undefined) {
-    r.sink.warning('missing-value', 'a gue tunnel needs a port', s.keyword.at);
+  const at = s.keyword.at;
+  if (t.type === 'gue' && t.port === undefined) {
+    r.sink.warning('missing-value', 'a gue tunnel needs a port', at, 'e.g. TUN type gue port 6080');
+    return undefined;
   }
-  return { kind, tunnel };
+  if (t.type !== 'gue' && t.port !== undefined) {
+    r.sink.warning(
+      'bad-value',
+      `only a gue tunnel takes a port (this one is ${t.type})`,
+      at,
+      'add type gue, or drop the port',
+    );
+    return undefined;
+  }
+  if (t.type === 'ipip' && (t.csum || t.remcsum)) {
+    r.sink.warning(
+      'bad-value',
+      'an ipip tunnel takes no checksum option',
+      at,
+      'csum and remcsum are for gue (and csum for gre)',
+    );
+    return undefined;
+  }
+  if (t.type === 'gre' && t.remcsum) {
+    r.sink.warning('bad-value', 'a gre tunnel does not support remcsum', at, 'use csum or nocsum');
+    return undefined;
+  }
+  return t;
 }
 
 export function buildVirtualServerGroup(st: Statement, r: Reader): VirtualServerGroup | undefined {

@@ -276,6 +276,7 @@ export interface VirtualServer extends Located {
   sorryServer?: { address: string; family: 4 | 6; port?: number; at: SourcePosition };
   sorryServerInhibit?: boolean;
   sorryServerLbKind?: LbKind;
+  sorryServerTunnel?: TunnelSpec;
   quorum?: number;
   hysteresis?: number;
   quorumUp?: ScriptSpec;

@@ -6,7 +6,7 @@
  * Unlike keepalived, a UTF-8 BOM is skipped and long lines are never split.
  */
 import { posix as path } from 'node:path';
-import { decomment, type LogicalLine } from './lexer.js';
+import { decomment, decommentRaw, type LogicalLine } from './lexer.js';
 import type { DiagnosticSink, SourcePosition } from './diagnostics.js';
 import { expandBraces, globOne, hasMagic } from './glob.js';
 import type { SourceReader } from './source.js';
@@ -146,7 +146,7 @@ class Preprocessor {
       if (line.endsWith('\r')) line = line.slice(0, -1);
       const lineNo = raw.lineNo;
       // Hot path (every line of a 10,000-server file): no allocation unless the line needs it.
-      const kept = line.includes('#') || line.includes('!') ? decomment(line, false).text : line;
+      const kept = SPECIAL_RE.test(line) ? this.decommented(line, file, lineNo) : line;
       const lead = leadingBlanks(kept);
       const body = lead === 0 ? kept.trimEnd() : kept.slice(lead).trimEnd();
       if (body === '') continue;
@@ -193,6 +193,21 @@ class Preprocessor {
       }
       this.emit(rest, file, lineNo, col);
     }
+  }
+
+  /** A raw line with a comment, an escape or a trailing backslash, as keepalived cuts it. */
+  private decommented(line: string, file: string, lineNo: number): string {
+    const dc = decommentRaw(line);
+    if (dc.openQuote && quotesPairUp(dc.text)) {
+      // The words pair their quotes up, so the tree will not report it; keepalived does.
+      this.sink.warning(
+        'unterminated-quote',
+        `unterminated quote: ${dc.text.trim()}`,
+        { file, line: lineNo, col: leadingBlanks(dc.text) + 1 },
+        'a backslash takes the character after it along, so \\" does not close a quote; keepalived reports this line',
+      );
+    }
+    return dc.text;
   }
 
   private include(
@@ -295,7 +310,7 @@ class Preprocessor {
       const got = raw.next();
       if (got === undefined) break;
       let next = got.replace(/\r$/, '');
-      next = decomment(next, false).text.trim();
+      next = decommentRaw(next).text.trim();
       if (next.endsWith('\\')) next = next.slice(0, -1).trim();
       else more = false;
       parts.push(next);
@@ -590,4 +605,14 @@ function leadingBlanks(s: string): number {
   let i = 0;
   while (i < s.length && (s[i] === ' ' || s[i] === '\t')) i++;
   return i;
+}
+
+/** What decommenting acts on: comment characters and backslashes. */
+const SPECIAL_RE = /[#!\\]/;
+
+/** Whether a line's `"`s pair up, as the word splitter reads them (no escapes). */
+function quotesPairUp(text: string): boolean {
+  let n = 0;
+  for (let i = text.indexOf('"'); i >= 0; i = text.indexOf('"', i + 1)) n++;
+  return n % 2 === 0;
 }

@@ -6,7 +6,7 @@
 import { parsePrefix } from './address.js';
 import type { DiagnosticSink, SourcePosition } from './diagnostics.js';
 import { blocksWithKeyword, keywords, type BlockName } from './keywords.js';
-import { splitShellWords } from './lexer.js';
+import { splitShellWords, TRAILING_BACKSLASH_HINT } from './lexer.js';
 import type { ScriptSpec } from './model.js';
 import type { Statement, Word } from './tree.js';
 
@@ -173,7 +173,7 @@ export class Reader {
         'bad-number',
         `${what}: '${w.text}' is not a whole number`,
         w.at,
-        `use a number from ${min} to ${max}`,
+        w.text.endsWith('\\') ? TRAILING_BACKSLASH_HINT : `use a number from ${min} to ${max}`,
       );
       return undefined;
     }
@@ -202,7 +202,9 @@ export class Reader {
     if (!/^\d+(\.\d{1,6})?$/.test(w.text)) {
       const hint = /^\d+(\.\d+)?(ms|s)$/.test(w.text)
         ? 'times are plain seconds, without a unit: 0.5 for half a second'
-        : 'a time is seconds, with up to 6 decimals';
+        : w.text.endsWith('\\')
+          ? TRAILING_BACKSLASH_HINT
+          : 'a time is seconds, with up to 6 decimals';
       this.sink.warning('bad-number', `${what}: invalid time '${w.text}'`, w.at, hint);
       return undefined;
     }
@@ -323,6 +325,11 @@ export class Reader {
 
 /** A hint for an unknown keyword: a case mistake, a keyword of another block, or a near miss. */
 export function keywordHint(word: string, block: BlockName): string | undefined {
+  if (word.endsWith('\\')) return TRAILING_BACKSLASH_HINT;
+  if (/^tun_(type|port|nocsum|csum|remcsum)$/.test(word))
+    return 'keepalived has no tun_* keywords: the tunnel goes on the method, lvs_method TUN type ipip|gue|gre [port N] [nocsum|csum|remcsum]';
+  if (word === 'lb_kind' && block === 'real_server')
+    return 'in a real_server keepalived knows only lvs_method (lb_kind is the virtual_server spelling)';
   const own = keywords[block];
   const ci = own.find((k) => k.toLowerCase() === word.toLowerCase());
   if (ci) return `keywords are case-sensitive: did you mean ${ci}?`;
