@@ -1,7 +1,6 @@
 // Bundles the CLI into one file: one module to load keeps `lvsd check-config` start-up near
 // Node's own (the parse benchmark counts it), and the Debian package ships no node_modules tree.
 import { readFileSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -39,17 +38,6 @@ await build({
 // benchmark counts. The other commands are left out: main.ts loads a command only when it is
 // run, and with this bundle it only ever runs check-config.
 const command = /^\.\/commands\/[\w-]+\.js$/; // esbuild filters are Go regexps: no lookahead
-// node-cron is loaded only for a file with maintenance windows (src/admin/cron.ts). In a
-// one-file bundle a dynamic import is still part of the file, and the built-in modules node-cron
-// imports (child_process among them) are loaded with it: ~5 ms of every check-config. So it
-// is a file of its own here, which check-config imports only when it needs it; dist/chunks/ is
-// shipped whole (npm files, the .deb).
-const NODE_CRON_CHUNK = 'chunks/node-cron.mjs';
-await build({
-  ...common,
-  entryPoints: [fileURLToPath(import.meta.resolve('node-cron'))],
-  outfile: `dist/${NODE_CRON_CHUNK}`,
-});
 await build({
   ...common,
   outfile: 'dist/check-config.mjs',
@@ -57,10 +45,6 @@ await build({
     {
       name: 'check-config-only',
       setup(b) {
-        b.onResolve({ filter: /^node-cron$/ }, () => ({
-          path: `./${NODE_CRON_CHUNK}`,
-          external: true,
-        }));
         b.onResolve({ filter: command }, (args) =>
           args.path === './commands/check-config.js'
             ? undefined

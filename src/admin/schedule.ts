@@ -12,14 +12,8 @@
 import { createTask, validateDetailed, type Logger, type ScheduledTask } from 'node-cron';
 import { systemTimers, type TimerHandle, type TimerPort } from '../health/timer-port.js';
 import type { Clock } from '../lib/clock.js';
-import { provideCron } from './cron.js';
 import type { MaintWindow } from './state.js';
-
-export { windowProblem } from './cron.js';
-
-// Whoever imports the scheduler has node-cron loaded already: configuration checks (reload)
-// use this copy instead of loading it again (see cron.ts).
-provideCron({ validateDetailed });
+import { timezoneProblem } from './zone.js';
 
 /** Longest single timer: Node's timers overflow past 2^31-1 ms; longer waits re-arm. */
 const MAX_TIMER_MS = 24 * 3600_000;
@@ -34,6 +28,18 @@ export interface ScheduleDeps {
   readonly onError?: (windowId: string, err: unknown) => void;
   /** node-cron's own messages (missed executions); default: its console logger. */
   readonly logger?: Logger;
+}
+
+/** Why a window's cron expression or zone cannot be used; undefined when they can. */
+export function windowProblem(expression: string, timezone: string): string | undefined {
+  const zone = timezoneProblem(timezone);
+  if (zone) return zone;
+  const detail = validateDetailed(expression);
+  if (!detail.valid) {
+    const first = detail.errors[0];
+    return `invalid cron expression '${expression}'${first ? `: ${first.field}: ${first.message}` : ''}`;
+  }
+  return undefined;
 }
 
 export class MaintScheduler {

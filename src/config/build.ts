@@ -8,7 +8,6 @@ import {
   type KeepalivedModel,
   type SourceReader,
 } from '../keepalived-config/index.js';
-import { loadCron, type CronValidator } from '../admin/cron.js';
 import type { HostFacts } from './host.js';
 import { ScriptPolicy } from './scripts.js';
 import type { Config, DaemonSettings } from './types.js';
@@ -34,11 +33,6 @@ export interface BuildOptions {
   readonly host: HostFacts;
   /** Used for router_id when global_defs has none (keepalived: the host name). */
   readonly hostname: string;
-  /**
-   * node-cron's validator, for maintenance windows; default: the copy already loaded
-   * (admin/cron.ts). loadConfigAsync loads it when the file has a window.
-   */
-  readonly cron?: CronValidator;
 }
 
 /** What a configuration holds, as check-config's summary counts it. */
@@ -118,7 +112,7 @@ function build(
     }
   }
   const replication = buildReplication(l, vrrp.instances, sink);
-  const maintenance = buildMaintenance(l, virtualServers, sink, options.cron);
+  const maintenance = buildMaintenance(l, virtualServers, sink);
   const daemon: DaemonSettings = {
     controlSocket: l?.controlSocket ?? defaultDaemonSettings.controlSocket,
     controlSocketReadOnly: l?.controlSocketReadOnly ?? defaultDaemonSettings.controlSocketReadOnly,
@@ -193,8 +187,6 @@ export interface LoadOptions {
    * large file. Default true.
    */
   readonly keepConfig?: boolean;
-  /** As in BuildOptions. */
-  readonly cron?: CronValidator;
 }
 
 export interface LoadResult {
@@ -211,28 +203,12 @@ export interface LoadResult {
   readonly cannotRun: boolean;
 }
 
-/**
- * Parse + validate in one call; never throws for bad input. A file with maintenance windows
- * needs node-cron loaded (the daemon has it; otherwise use loadConfigAsync).
- */
+/** Parse + validate in one call; never throws for bad input. */
 export function loadConfig(file: string, options: LoadOptions): LoadResult {
-  return validate(parse(file, options), options);
-}
-
-/** loadConfig, loading node-cron first if (and only if) the file declares maintenance windows. */
-export async function loadConfigAsync(file: string, options: LoadOptions): Promise<LoadResult> {
-  const parsed = parse(file, options);
-  if ((parsed.model.lvsd?.maintenance.length ?? 0) === 0) return validate(parsed, options);
-  return validate(parsed, { ...options, cron: options.cron ?? (await loadCron()) });
-}
-
-type Parsed = ReturnType<typeof parseKeepalivedConfig>;
-
-function parse(file: string, options: LoadOptions): Parsed {
-  return parseKeepalivedConfig(file, { source: options.source, configId: options.configId });
-}
-
-function validate(parsed: Parsed, options: LoadOptions): LoadResult {
+  const parsed = parseKeepalivedConfig(file, {
+    source: options.source,
+    configId: options.configId,
+  });
   const sink = new DiagnosticSink();
   for (const d of parsed.diagnostics) sink.add(d);
   const unreadable = parsed.files.length === 0;

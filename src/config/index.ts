@@ -3,7 +3,6 @@ export * from './types.js';
 export {
   buildConfig,
   loadConfig,
-  loadConfigAsync,
   defaultDaemonSettings,
   type LoadOptions,
   type LoadResult,

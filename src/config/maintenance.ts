@@ -4,16 +4,14 @@
  * so both directors of a pair declare the same window under the same id and replication merges
  * them instead of doubling them.
  */
-import { windowProblem, type CronValidator } from '../admin/cron.js';
+import { createHash } from 'node:crypto';
+import { windowProblem } from '../admin/schedule.js';
 import type { DiagnosticSink, LvsdBlock } from '../keepalived-config/index.js';
 import type { DaemonSettings, VirtualServerConfig } from './types.js';
 
 export type ConfigWindow = DaemonSettings['maintenance'][number];
 
 export function configWindowId(w: Omit<ConfigWindow, 'id'>): string {
-  // node:crypto is fetched here, not imported: loading it costs every check-config ~2 ms, and
-  // only a file with maintenance windows needs a hash (getBuiltinModule: Node >= 20.16).
-  const { createHash } = process.getBuiltinModule('node:crypto');
   const h = createHash('sha256')
     .update(JSON.stringify([w.vs, w.rs, w.cron, w.durationMs, w.timezone, w.reason]))
     .digest('hex');
@@ -24,7 +22,6 @@ export function buildMaintenance(
   l: LvsdBlock | undefined,
   virtualServers: readonly VirtualServerConfig[],
   sink: DiagnosticSink,
-  cron?: CronValidator,
 ): ConfigWindow[] {
   const out: ConfigWindow[] = [];
   for (const m of l?.maintenance ?? []) {
@@ -44,7 +41,7 @@ export function buildMaintenance(
       continue;
     }
     const timezone = m.timezone ?? 'UTC';
-    const problem = windowProblem(m.cron, timezone, cron);
+    const problem = windowProblem(m.cron, timezone);
     if (problem) {
       sink.warning(
         'lvsd-block',

@@ -2,12 +2,7 @@
 import { hostname } from 'node:os';
 import { posix as path } from 'node:path';
 import { readFileSync } from 'node:fs';
-import {
-  describedHost,
-  loadConfigAsync,
-  type HostFacts,
-  type LoadResult,
-} from '../../config/index.js';
+import { describedHost, loadConfig, type HostFacts, type LoadResult } from '../../config/index.js';
 import { nodeHost } from '../../config/node-host.js';
 import { nodeSource } from '../../keepalived-config/index.js';
 import { flagHelp, helpFlag, jsonFlag, parseArgs, UsageError, type FlagSpec } from '../args.js';
@@ -60,6 +55,7 @@ export const checkConfigCommand: Command = {
   summary: 'validate a configuration file (like keepalived -t)',
   help,
   async run(argv, io) {
+    await Promise.resolve();
     const args = parseArgs(argv, flags);
     if (args.flags.has('help')) {
       io.out(help);
@@ -75,7 +71,7 @@ export const checkConfigCommand: Command = {
     const host = factsFile ? readHostFacts(path.resolve(io.cwd, factsFile)) : nodeHost(io.env);
     // Without --dump only the diagnostics and the counts are printed: the config need not be
     // kept, which spares most of the garbage collector's work on a large file.
-    const result = await loadConfigAsync(file, {
+    const result = loadConfig(file, {
       source: nodeSource(),
       host,
       configId,

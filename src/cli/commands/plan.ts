@@ -1,7 +1,7 @@
 /** `lvsd plan`: the IPVS operations `lvsd run` would issue now, without applying them. */
 import { hostname } from 'node:os';
 import { posix as path } from 'node:path';
-import { loadConfigAsync } from '../../config/index.js';
+import { loadConfig } from '../../config/index.js';
 import { nodeHost } from '../../config/node-host.js';
 import { HealthBook } from '../../daemon/health-book.js';
 import { systemTimers } from '../../health/timer-port.js';
@@ -46,7 +46,7 @@ export const planCommand: Command = {
       return exitCodes.ok;
     }
     const { file, configId } = configTarget(args, io);
-    const loaded = await loadConfigAsync(file, {
+    const loaded = loadConfig(file, {
       source: nodeSource(),
       host: nodeHost(io.env),
       configId,
