@@ -68,6 +68,8 @@ export class VrrpInstanceRunner {
   private timer: TimerHandle;
   /** Address work is serialised so an add and a remove never race. */
   private work: Promise<void> = Promise.resolve();
+  /** Address jobs queued so far; a job that is no longer the newest when its turn comes is skipped. */
+  private jobs = 0;
 
   constructor(
     readonly config: VrrpInstanceConfig,
@@ -197,8 +199,16 @@ export class VrrpInstanceRunner {
     }
   }
 
+  /**
+   * Only the newest queued job runs: while an `ip addr` is slow (a loaded or emulated host:
+   * seconds each in the IPVS VM), transitions that come and go behind it (BACKUP and MASTER
+   * again) would otherwise replay every add and remove, with the VIP away in between. The job
+   * that runs last is always the one for the state the instance is in.
+   */
   private queue(job: () => Promise<void>): void {
-    this.work = this.work.then(job).catch((err: unknown) => {
+    const mine = ++this.jobs;
+    const run = (): Promise<void> | undefined => (mine === this.jobs ? job() : undefined);
+    this.work = this.work.then(run).catch((err: unknown) => {
       this.deps.bus.publish(
         'vrrp.warning',
         this.config.name,

@@ -151,6 +151,47 @@ describe('VRRP runner', () => {
     expect(runners[1].state.state).toBe('backup');
   });
 
+  it('only the newest address change waits behind a slow one: master, backup, master adds once more, never removes', async () => {
+    const { timers, hosts, runners } = pair(150, 100);
+    const host = hosts[0];
+    const ops: string[] = [];
+    let release: () => void = () => undefined;
+    let slow = true;
+    host.add = (a) => {
+      ops.push('add');
+      host.held.add(a.address);
+      // The first add hangs like an `ip addr add` on a starved machine, until released.
+      if (!slow) return Promise.resolve();
+      slow = false;
+      return new Promise((r) => {
+        release = r;
+      });
+    };
+    host.remove = (a) => {
+      ops.push('remove');
+      host.held.delete(a.address);
+      return Promise.resolve();
+    };
+    await runners[0].start();
+    await runners[1].start();
+    await timers.advance(1000);
+    expect(runners[0].state.state).toBe('master');
+    expect(ops).toEqual(['add']); // still in flight
+    // Down and up again (an operator's force here) while that add runs.
+    runners[0].force('backup');
+    await timers.advance(10);
+    expect(runners[0].state.state).toBe('backup');
+    runners[0].force('master');
+    await timers.advance(10);
+    expect(runners[0].state.state).toBe('master');
+    release();
+    await runners[0].settle();
+    // The release queued for BACKUP was overtaken by the newer MASTER job: no remove, the VIP
+    // never left; the newest job (take) ran.
+    expect(ops).toEqual(['add', 'add']);
+    expect(host.held.has('198.18.0.10')).toBe(true);
+  });
+
   it('preempts back when the better director returns, and tracking can push it down', async () => {
     const { timers, hosts, runners, net } = pair(150, 100);
     await runners[0].start();
