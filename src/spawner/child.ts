@@ -24,6 +24,7 @@ import {
   LineSplitter,
   type SpawnerReply,
   type SpawnerRequest,
+  WIRE_VERSION,
 } from './wire.js';
 
 /** After stdin closed, scripts get this long to be killed and reaped before we just exit. */
@@ -106,7 +107,7 @@ export function main(): void {
   process.stdin.on('error', shutdown);
   // EPIPE: the daemon is gone; its end of stdin closes too, which ends us.
   process.stdout.on('error', shutdown);
-  send({ kind: 'hello', pid: process.pid });
+  send({ kind: 'hello', pid: process.pid, version: WIRE_VERSION });
 }
 
 main();

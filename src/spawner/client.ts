@@ -29,6 +29,7 @@ import {
   LineSplitter,
   type SpawnerReply,
   type SpawnerRequest,
+  WIRE_VERSION,
 } from './wire.js';
 
 export interface SpawnerOptions {
@@ -88,6 +89,8 @@ export class SpawnerClient {
   private restartTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private degraded = false;
+  /** Why no spawner is started any more (a wire version it cannot speak). */
+  private entryRefused: string | undefined;
   private readonly entry: string | undefined;
   private readonly fallback: ScriptRun;
   private readonly execFallback: Exec;
@@ -230,7 +233,7 @@ export class SpawnerClient {
   }
 
   private spawn(): void {
-    if (this.entry === undefined || this.closed) return;
+    if (this.entry === undefined || this.closed || this.entryRefused !== undefined) return;
     // Checked here, not left to node: its "Cannot find module" trace would go to the log on
     // every retry (a package upgrade that removed the file, say).
     if (!existsSync(this.entry)) {
@@ -265,6 +268,13 @@ export class SpawnerClient {
     }
     const reply = d.value;
     if (reply.kind === 'hello') {
+      if (reply.version !== WIRE_VERSION) {
+        // Not ours (an upgrade replaced the file): no restarts until the daemon itself restarts.
+        this.entryRefused = `${this.entry ?? 'spawner.mjs'} speaks wire version ${reply.version}, this lvsd ${WIRE_VERSION} (restart lvsd after an upgrade)`;
+        this.degrade(this.entryRefused);
+        this.child?.stdin.end();
+        return;
+      }
       this.up = true;
       for (const w of this.helloWaiters.splice(0)) w();
       if (this.degraded) {
@@ -294,7 +304,7 @@ export class SpawnerClient {
     const inFlight = [...this.pending.values()];
     this.pending.clear();
     for (const p of inFlight) p.orphan(wasReady, `the script spawner exited (${String(how)})`);
-    if (this.closed) return;
+    if (this.closed || this.entryRefused !== undefined) return;
     if (performance.now() - this.startedAt > HEALTHY_AFTER_MS) this.restarts = 0;
     this.retryLater(`the script spawner exited (${String(how)})`);
   }

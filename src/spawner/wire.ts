@@ -18,6 +18,12 @@ import type { ProbeCode, ProbeDetail, ProbeResult } from '../health/result.js';
 export const MAX_TOOL_OUTPUT_BYTES = 32 * 1024 * 1024;
 export const MAX_LINE_BYTES = 3 * MAX_TOOL_OUTPUT_BYTES;
 
+/**
+ * The wire's version, in the hello. A package upgrade replaces spawner.mjs under a running
+ * daemon; a spawner restarted then may speak a newer wire, and the daemon must notice.
+ */
+export const WIRE_VERSION = 1;
+
 export type SpawnerRequest =
   | { readonly id: number; readonly op: 'script'; readonly target: MiscCheckTarget }
   | { readonly id: number; readonly op: 'exec'; readonly exec: ExecRequest }
@@ -25,7 +31,7 @@ export type SpawnerRequest =
 
 export type SpawnerReply =
   /** The child is up and reading: requests sent from now on may have started when it dies. */
-  | { readonly kind: 'hello'; readonly pid: number }
+  | { readonly kind: 'hello'; readonly pid: number; readonly version: number }
   | { readonly kind: 'result'; readonly id: number; readonly result: ProbeResult }
   | { readonly kind: 'exec'; readonly id: number; readonly outcome: ExecOutcome };
 
@@ -254,7 +260,8 @@ export function decodeReply(line: string): Decoded<SpawnerReply> {
   if (typeof o === 'string') return { ok: false, why: o };
   if (o.kind === 'hello') {
     if (!isId(o.pid)) return { ok: false, why: 'hello without pid' };
-    return { ok: true, value: { kind: 'hello', pid: o.pid } };
+    if (!isId(o.version)) return { ok: false, why: 'hello without version' };
+    return { ok: true, value: { kind: 'hello', pid: o.pid, version: o.version } };
   }
   if (o.kind !== 'result' && o.kind !== 'exec')
     return { ok: false, why: `unknown reply kind ${String(o.kind)}` };

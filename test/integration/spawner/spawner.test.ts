@@ -198,11 +198,32 @@ describe('spawner', () => {
     expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
   });
 
+  it('refuses a spawner of another wire version (an upgrade) and runs scripts itself', async () => {
+    const other = join(dir, 'newer-spawner.mjs');
+    await writeFile(
+      other,
+      `process.stdout.write(JSON.stringify({ kind: 'hello', pid: process.pid, version: 99 }) + '\\n');
+process.stdin.resume();
+process.stdin.on('end', () => process.exit(0));
+`,
+    );
+    const log = recordingLog();
+    const c = new SpawnerClient({ entry: other, log, restartDelaysMs: [20] });
+    clients.push(c);
+    expect(await c.ready(5000)).toBe(false);
+    const ppid = await script('ppid3.sh', 'echo $PPID');
+    const r = await c.run({ argv: [ppid], timeoutMs: 5000, dynamic: false });
+    expect(r.detail?.output).toBe(`${process.pid}\n`);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(c.stats.starts).toBe(1); // no restart loop
+    expect(log.lines).toMatchObject([{ level: 'warn', message: /wire version 99, this lvsd 1/ }]);
+  });
+
   it('turns a corrupted reply into a failure, never a guessed verdict', async () => {
     const fake = join(dir, 'fake-spawner.mjs');
     await writeFile(
       fake,
-      `process.stdout.write(JSON.stringify({ kind: 'hello', pid: process.pid }) + '\\n');
+      `process.stdout.write(JSON.stringify({ kind: 'hello', pid: process.pid, version: 1 }) + '\\n');
 process.stdin.on('data', (b) => {
   for (const line of b.toString().split('\\n').filter(Boolean)) {
     const { id } = JSON.parse(line);

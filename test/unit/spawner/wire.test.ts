@@ -162,9 +162,13 @@ describe('spawner wire: replies', () => {
   };
 
   it('round-trips hello and results', () => {
-    expect(decodeReply(encodeReply({ kind: 'hello', pid: 42 }))).toEqual({
+    expect(decodeReply(encodeReply({ kind: 'hello', pid: 42, version: 1 }))).toEqual({
       ok: true,
-      value: { kind: 'hello', pid: 42 },
+      value: { kind: 'hello', pid: 42, version: 1 },
+    });
+    expect(decodeReply('{"kind":"hello","pid":42}')).toEqual({
+      ok: false,
+      why: 'hello without version',
     });
     expect(decodeReply(encodeReply({ kind: 'result', id: 9, result }))).toEqual({
       ok: true,
