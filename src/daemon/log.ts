@@ -164,6 +164,12 @@ export function eventMessage(e: AnyEvent): string {
       const d = e.data;
       return `lvsd stopping (${d.signal}); the IPVS table is left in place`;
     }
+    case 'daemon.spawner': {
+      const d = e.data;
+      return d.state === 'up'
+        ? `script spawner running again (pid ${d.pid ?? '?'})`
+        : `script spawner unavailable: ${d.reason}; scripts and tools start from the daemon itself meanwhile`;
+    }
   }
 }
 
@@ -201,7 +207,8 @@ export function logEvents(logger: Logger): (e: AnyEvent) => void {
       },
     };
     if (DEBUG.has(e.name)) logger.debug(fields, eventMessage(e));
-    else if (WARN.has(e.name)) logger.warn(fields, eventMessage(e));
+    else if (WARN.has(e.name) || (e.name === 'daemon.spawner' && e.data.state === 'down'))
+      logger.warn(fields, eventMessage(e));
     else logger.info(fields, eventMessage(e));
   };
 }

@@ -134,6 +134,11 @@ export interface EventPayloads {
   'webhook.dropped': { endpoint: string; count: number; total: number };
   'daemon.started': { version: string; pid: number; driver: string };
   'daemon.stopping': { signal: string };
+  /**
+   * The script spawner (src/spawner) stopped being usable (`down`: scripts and tools start from
+   * the daemon itself meanwhile) or runs again (`up`). Not published for its first start.
+   */
+  'daemon.spawner': { state: 'up' | 'down'; reason: string; pid?: number };
 }
 
 export type EventName = keyof EventPayloads;

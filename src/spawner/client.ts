@@ -40,6 +40,11 @@ export interface SpawnerOptions {
   readonly fallback?: ScriptRun;
   /** Runs a tool when the spawner cannot; default execDirect. */
   readonly execFallback?: Exec;
+  /**
+   * The spawner became unusable or runs again (`lvsd run` publishes daemon.spawner); without
+   * it the client logs these itself. Not called for the first start.
+   */
+  readonly onState?: (s: { state: 'up' | 'down'; reason: string; pid?: number }) => void;
   /** Restart delays, first to last (the last repeats). */
   readonly restartDelaysMs?: readonly number[];
 }
@@ -279,10 +284,13 @@ export class SpawnerClient {
       for (const w of this.helloWaiters.splice(0)) w();
       if (this.degraded) {
         this.degraded = false;
-        this.opts.log.info(
-          { spawner: { pid: reply.pid } },
-          `script spawner running again (pid ${reply.pid})`,
-        );
+        if (this.opts.onState)
+          this.opts.onState({ state: 'up', reason: 'started again', pid: reply.pid });
+        else
+          this.opts.log.info(
+            { spawner: { pid: reply.pid } },
+            `script spawner running again (pid ${reply.pid})`,
+          );
       }
       return;
     }
@@ -323,6 +331,10 @@ export class SpawnerClient {
   private degrade(why: string): void {
     if (this.degraded) return;
     this.degraded = true;
+    if (this.opts.onState) {
+      this.opts.onState({ state: 'down', reason: why });
+      return;
+    }
     this.opts.log.warn(
       { spawner: { why } },
       `${why}; until it runs, the daemon starts scripts and tools itself (slower: each start blocks it briefly)`,

@@ -141,7 +141,12 @@ export const runCommand: Command = {
     delete process.env['WATCHDOG_PID'];
     // Scripts and tools (ip, ipvsadm, arping) start from a small process of its own, never by
     // forking this one (src/spawner).
-    const spawner = new SpawnerClient({ log: logger });
+    const spawner = new SpawnerClient({
+      log: logger,
+      onState: (s) => {
+        bus.publish('daemon.spawner', 'daemon', { kind: 'hook', detail: s.reason }, s);
+      },
+    });
     await spawner.ready();
     useExec(spawner.exec);
     // Signals are handled from the first moment: a SIGTERM during start-up stops lvsd as

@@ -198,12 +198,23 @@ describe('lvsd run', () => {
     expect((await readFile(`/proc/${spawner}/stat`, 'utf8')).split(') ')[1]?.split(' ')[1]).toBe(
       String(child.pid),
     );
+    // The spawner killed: the daemon says so on its stream (warn), works on, and starts a new one.
+    process.kill(spawner, 'SIGKILL');
+    const down = await until((l) => l.event?.name === 'daemon.spawner');
+    expect(down.level).toBe('warn');
+    expect(down.event?.data).toMatchObject({ state: 'down' });
+    const up = await until(
+      (l) => l.event?.name === 'daemon.spawner' && l.event.data['state'] === 'up',
+    );
+    const again = Number(up.event?.data['pid']);
+    expect(again).not.toBe(spawner);
+    expect(await readFile(`/proc/${again}/cmdline`, 'utf8')).toContain('spawner.mjs');
     child.kill('SIGKILL');
     await child;
     const gone = Date.now();
-    while (existsSync(`/proc/${spawner}`) && Date.now() - gone < 8000)
+    while (existsSync(`/proc/${again}`) && Date.now() - gone < 8000)
       await new Promise((r) => setTimeout(r, 50));
-    expect(existsSync(`/proc/${spawner}`)).toBe(false);
+    expect(existsSync(`/proc/${again}`)).toBe(false);
   });
 
   it('says plainly when the kernel has no IPVS, and points to --ipvs memory', async () => {

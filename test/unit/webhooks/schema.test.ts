@@ -129,6 +129,7 @@ const samples: { [N in EventName]: EventPayloads[N] } = {
   'webhook.dropped': { endpoint: 'ops', count: 1, total: 3 },
   'daemon.started': { version: '0.1.0', pid: 42, driver: 'memory' },
   'daemon.stopping': { signal: 'SIGTERM' },
+  'daemon.spawner': { state: 'down', reason: 'the script spawner exited (SIGKILL)' },
 };
 
 function publishAll(): AnyEvent[] {
