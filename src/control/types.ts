@@ -97,6 +97,23 @@ export interface StatusSnapshot {
   readonly vrrp: readonly VrrpStatus[];
   /** Datagrams on the advert port that no instance took (malformed, a VRID not here), by reason. */
   readonly vrrpUnrouted?: Readonly<Record<string, number>>;
+  /** The process that starts scripts and tools (src/spawner); absent when lvsd has none. */
+  readonly spawner?: SpawnerStatus;
+}
+
+export interface SpawnerStatus {
+  /** It runs and takes requests; false: scripts and tools start from the daemon meanwhile. */
+  readonly up: boolean;
+  readonly pid?: number;
+  /** Counts since lvsd started: runs through the spawner, runs started by the daemon itself. */
+  readonly scriptRuns: number;
+  readonly directScriptRuns: number;
+  readonly toolRuns: number;
+  readonly directToolRuns: number;
+  /** Runs in flight when the spawner died (their outcome is unknown; reported failed). */
+  readonly lost: number;
+  /** Spawner processes started (1 while it never died). */
+  readonly starts: number;
 }
 
 export type ReloadOutcome =

@@ -7,6 +7,7 @@ import { adminPortFor } from '../control/admin-port.js';
 import {
   adminView,
   type ControlPort,
+  type SpawnerStatus,
   type StatusSnapshot,
   type VrrpStatus,
 } from '../control/types.js';
@@ -26,6 +27,8 @@ export interface StatusFacts {
    * `events` (UNAVAILABLE). The daemon creates it before anything publishes (eventRingOn).
    */
   readonly ring?: EventRing;
+  /** The script spawner's state (`lvsd run` has one). */
+  readonly spawner?: () => SpawnerStatus;
 }
 
 /**
@@ -126,6 +129,7 @@ export function controlPortFor(
         }),
         vrrp: vrrpView(daemon),
         vrrpUnrouted: daemon.vrrpUnrouted(),
+        ...(facts.spawner ? { spawner: facts.spawner() } : {}),
       };
     },
     reload: () => daemon.reload(),

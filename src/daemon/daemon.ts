@@ -26,7 +26,7 @@ import { probeFor, runTimeoutMs, type Probe } from './probes.js';
 import { Reconciler } from './reconciler.js';
 import type { ObserverLog } from '../hooks/log-port.js';
 import { startObservers, type Observers } from '../observe/index.js';
-import type { ControlPort } from '../control/types.js';
+import type { ControlPort, SpawnerStatus } from '../control/types.js';
 import { readKeyFile } from '../vrrp/drivers/key-file.js';
 import { Replicator } from './replication.js';
 import { ProgressMeter, progressWindowMs } from './watchdog.js';
@@ -60,6 +60,8 @@ export interface DaemonOptions {
   readonly observe?: { readonly log: ObserverLog };
   /** How MISC_CHECKs and notify scripts start (run passes its spawner); default: directly. */
   readonly runScript?: ScriptRun;
+  /** The spawner's state for `lvsd status` (run passes it). */
+  readonly spawnerStatus?: () => SpawnerStatus;
 }
 
 export type ReloadResult =
@@ -185,6 +187,7 @@ export class Daemon {
         driver: opts.driver.name,
         startedAt: opts.clock.wallMs(),
         ring,
+        ...(opts.spawnerStatus ? { spawner: opts.spawnerStatus } : {}),
       });
       if (opts.control !== false) {
         const c = opts.control ?? {};

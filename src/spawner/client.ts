@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { probeMisc, type ScriptRun } from '../health/checkers/misc.js';
 import type { ProbeResult } from '../health/result.js';
+import type { SpawnerStatus } from '../control/types.js';
 import type { ObserverLog } from '../hooks/log-port.js';
 import { execDirect, type Exec, type ExecOutcome } from '../lib/exec.js';
 import {
@@ -207,6 +208,22 @@ export class SpawnerClient {
       clearTimeout(timer);
     }
     return this.up;
+  }
+
+  /** For `lvsd status`. */
+  status(): SpawnerStatus {
+    const s = this.stats;
+    const pid = this.pid;
+    return {
+      up: pid !== undefined,
+      ...(pid === undefined ? {} : { pid }),
+      scriptRuns: s.spawnerRuns,
+      directScriptRuns: s.directRuns,
+      toolRuns: s.spawnerExecs,
+      directToolRuns: s.directExecs,
+      lost: s.lost,
+      starts: s.starts,
+    };
   }
 
   /** The spawner's pid while one runs (tests, status). */

@@ -197,6 +197,7 @@ export const runCommand: Command = {
         version,
         observe: { log: logger },
         runScript: spawner.run,
+        spawnerStatus: () => spawner.status(),
         vrrp: systemVrrpDrivers({
           addresses,
           runScript: spawner.run,

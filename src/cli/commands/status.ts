@@ -122,6 +122,21 @@ export function renderStatus(s: StatusSnapshot): string {
     }
     out.push(table(rows));
   }
+  const sp = s.spawner;
+  if (sp !== undefined) {
+    const counts = `${sp.scriptRuns} scripts, ${sp.toolRuns} tool runs`;
+    const direct = sp.directScriptRuns + sp.directToolRuns;
+    const extra = [
+      direct > 0 ? `${direct} started by the daemon itself` : '',
+      sp.lost > 0 ? `${sp.lost} lost when it died` : '',
+      sp.starts > 1 ? `started ${sp.starts} times` : '',
+    ].filter((x) => x !== '');
+    out.push(
+      sp.up
+        ? `script spawner: pid ${sp.pid ?? '?'}, ${counts}${extra.length > 0 ? `; ${extra.join(', ')}` : ''}`
+        : `script spawner: DOWN — scripts and tools start from the daemon itself (${extra.join(', ') || 'none yet'})`,
+    );
+  }
   const unrouted = Object.entries(s.vrrpUnrouted ?? {});
   if (unrouted.length > 0)
     out.push(

@@ -209,6 +209,26 @@ describe('lvsd run', () => {
     const again = Number(up.event?.data['pid']);
     expect(again).not.toBe(spawner);
     expect(await readFile(`/proc/${again}/cmdline`, 'utf8')).toContain('spawner.mjs');
+    // lvsd status tells an operator the same.
+    const st = await execa('node', [
+      bin,
+      'status',
+      '--json',
+      '--socket',
+      path.join(dir, 'spawner-ro.sock'),
+    ]);
+    const status = JSON.parse(st.stdout) as { spawner?: Record<string, unknown> };
+    expect(status.spawner).toMatchObject({ up: true, pid: again, starts: 2 });
+    expect(status.spawner?.['scriptRuns']).toBeGreaterThan(0);
+    const text = await execa('node', [
+      bin,
+      'status',
+      '--socket',
+      path.join(dir, 'spawner-ro.sock'),
+    ]);
+    expect(text.stdout).toMatch(
+      new RegExp(`script spawner: pid ${again}, \\d+ scripts, 0 tool runs.*started 2 times`),
+    );
     child.kill('SIGKILL');
     await child;
     const gone = Date.now();
