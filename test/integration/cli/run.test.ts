@@ -6,6 +6,7 @@ import { posix as path } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSwitchableBackend, type SwitchableBackend } from '../../../src/demo/backend.js';
+import { runLvsdMemory } from '../../helpers/lvsd-run.js';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const bin = path.join(repo, 'bin/lvsd.js');
@@ -68,24 +69,13 @@ function watch(child: { stdout: NodeJS.ReadableStream | null }, lines: LogLine[]
 
 /** `lvsd run --ipvs memory` with its sockets and state under the test's dir, named by `tag`. */
 function runMemory(file: string, tag: string) {
-  return execa(
-    'node',
-    [
-      bin,
-      'run',
-      '-f',
-      file,
-      '--ipvs',
-      'memory',
-      '--socket',
-      path.join(dir, `${tag}.sock`),
-      '--ro-socket',
-      path.join(dir, `${tag}-ro.sock`),
-      '--state-dir',
-      path.join(dir, `${tag}-state`),
-    ],
-    { reject: false, timeout: 30_000 },
-  );
+  return runLvsdMemory({
+    file,
+    socket: path.join(dir, `${tag}.sock`),
+    roSocket: path.join(dir, `${tag}-ro.sock`),
+    stateDir: path.join(dir, `${tag}-state`),
+    timeoutMs: 30_000,
+  });
 }
 
 beforeAll(async () => {

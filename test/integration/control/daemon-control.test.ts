@@ -9,6 +9,7 @@ import { posix as path } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSwitchableBackend, type SwitchableBackend } from '../../../src/demo/backend.js';
+import { runLvsdMemory } from '../../helpers/lvsd-run.js';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const bin = path.join(repo, 'bin/lvsd.js');
@@ -22,22 +23,11 @@ interface RsStatus {
 }
 
 function startDaemon(file: string) {
-  return execa(
-    'node',
-    [
-      bin,
-      'run',
-      '-f',
-      file,
-      '--ipvs',
-      'memory',
-      '--socket',
-      path.join(dir, 'lvsd.sock'),
-      '--state-dir',
-      path.join(dir, 'state'),
-    ],
-    { reject: false, timeout: 60_000 },
-  );
+  return runLvsdMemory({
+    file,
+    socket: path.join(dir, 'lvsd.sock'),
+    stateDir: path.join(dir, 'state'),
+  });
 }
 
 async function status(): Promise<RsStatus> {

@@ -15,6 +15,7 @@ import { startSwitchableBackend, type SwitchableBackend } from '../../../src/dem
 import type { AnyEvent } from '../../../src/lib/events.js';
 import { SchemaChecker } from '../../unit/webhooks/json-schema-check.js';
 import { until } from './until.js';
+import { runLvsdMemory } from '../../helpers/lvsd-run.js';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const bin = path.join(repo, 'bin/lvsd.js');
@@ -45,22 +46,12 @@ function writeConfig(name: string, count: number): string {
 const running: { kill(signal: NodeJS.Signals): boolean }[] = [];
 
 function startDaemon(file: string, sub: string) {
-  const d = execa(
-    'node',
-    [
-      bin,
-      'run',
-      '-f',
-      file,
-      '--ipvs',
-      'memory',
-      '--socket',
-      path.join(dir, 'lvsd.sock'),
-      '--state-dir',
-      path.join(dir, sub),
-    ],
-    { reject: false, timeout: 90_000 },
-  );
+  const d = runLvsdMemory({
+    file,
+    socket: path.join(dir, 'lvsd.sock'),
+    stateDir: path.join(dir, sub),
+    timeoutMs: 90_000,
+  });
   running.push(d);
   return d;
 }

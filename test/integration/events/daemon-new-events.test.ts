@@ -17,6 +17,7 @@ import { startSwitchableBackend, type SwitchableBackend } from '../../../src/dem
 import type { AnyEvent } from '../../../src/lib/events.js';
 import { SchemaChecker } from '../../unit/webhooks/json-schema-check.js';
 import { until } from './until.js';
+import { runLvsdMemory } from '../../helpers/lvsd-run.js';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const bin = path.join(repo, 'bin/lvsd.js');
@@ -95,22 +96,7 @@ describe('issue 8 events against a running daemon', () => {
       `lvsd {\n metrics_address 127.0.0.1:${metricsPort}\n}\nvirtual_server 198.18.0.1 80 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n real_server 127.0.0.1 ${backend.port} {\n  weight 5\n  notify_down "${notify} --page ops"\n  HTTP_GET {\n   url { path / }\n   delay_loop 0.1\n   connect_timeout 0.5\n   retry 0\n  }\n }\n}\n`,
     );
     backend.setStatus(200);
-    const daemon = execa(
-      'node',
-      [
-        bin,
-        'run',
-        '-f',
-        file,
-        '--ipvs',
-        'memory',
-        '--socket',
-        path.join(dir, 'lvsd.sock'),
-        '--state-dir',
-        stateDir,
-      ],
-      { reject: false, timeout: 60_000 },
-    );
+    const daemon = runLvsdMemory({ file, socket: path.join(dir, 'lvsd.sock'), stateDir });
     const events = (...args: string[]) =>
       execa(
         'node',

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSwitchableBackend, type SwitchableBackend } from '../../../src/demo/backend.js';
 import { HOSTILE } from './fixture.js';
 import { until } from '../events/until.js';
+import { runLvsdMemory } from '../../helpers/lvsd-run.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -68,22 +69,12 @@ describe.skipIf(!hasChromium)('the status page in Chromium', () => {
       file,
       `lvsd {\n metrics_address 127.0.0.1:${metricsPort}\n}\nvirtual_server 198.18.0.10 80 {\n lb_algo wrr\n lb_kind NAT\n protocol TCP\n${rs(up, 5)}${rs(down, 5)}${rs(drained, 3)}}\n`,
     );
-    const daemon = execa(
-      'node',
-      [
-        bin,
-        'run',
-        '-f',
-        file,
-        '--ipvs',
-        'memory',
-        '--socket',
-        path.join(dir, 'lvsd.sock'),
-        '--state-dir',
-        path.join(dir, 'state'),
-      ],
-      { reject: false, timeout: 90_000 },
-    );
+    const daemon = runLvsdMemory({
+      file,
+      socket: path.join(dir, 'lvsd.sock'),
+      stateDir: path.join(dir, 'state'),
+      timeoutMs: 90_000,
+    });
     try {
       const base = `http://127.0.0.1:${metricsPort}`;
       await until(
