@@ -264,15 +264,21 @@ export class Scheduler<R> {
     this.arm();
   }
 
-  private drain(): void {
+  /** Start queued checks while slots are free; returns how many were started. */
+  private drain(): number {
+    let started = 0;
     while (this.running < this.maxConcurrent && this.pendingHead < this.pending.length) {
       const entry = this.pending[this.pendingHead++] as Entry;
-      if (entry.phase === 'queued' && entry.check !== null) this.start(entry, entry.check);
+      if (entry.phase === 'queued' && entry.check !== null) {
+        this.start(entry, entry.check);
+        started++;
+      }
     }
     if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pending.length) {
       this.pending = this.pending.slice(this.pendingHead);
       this.pendingHead = 0;
     }
+    return started;
   }
 
   private start(entry: Entry, check: ScheduledCheck): void {
@@ -353,8 +359,18 @@ export class Scheduler<R> {
       entry.anchorMs = nextDueMs(entry.anchorMs, check.intervalMs, now);
       this.schedule(entry, entry.anchorMs);
     }
-    this.drain();
-    this.arm();
+    // arm() rescans the queue top and every deadline list; after a settled run that is needed
+    // only if the timer is off, this check's next slot comes before the armed tick, or runs
+    // were started (their deadlines). Almost every run ends with none of these (the timer is
+    // armed for the next batch), so this skips a scan per check.
+    const started = this.drain();
+    if (
+      started > 0 ||
+      !this.armed ||
+      (check !== null && tickAtOrAfter(entry.dueMs, this.tickMs) < this.armedForMs)
+    ) {
+      this.arm();
+    }
   }
 
   private schedule(entry: Entry, atMs: number): void {
