@@ -245,11 +245,9 @@ export class Scheduler<R> {
 
   /** Move everything due by `horizonMs` into the run queue, fire timeouts, start what fits. */
   private serve(horizonMs: number): void {
-    for (;;) {
-      const top = this.queue.peek();
-      if (top === undefined || top.atMs > horizonMs) break;
-      this.queue.pop();
-      const item = top.value;
+    // peekAtMs is Infinity when the queue is empty.
+    while (this.queue.peekAtMs() <= horizonMs) {
+      const item = this.queue.pop() as DueItem;
       if (isStale(item)) continue;
       item.entry.phase = 'queued';
       this.pending.push(item.entry);
@@ -384,12 +382,12 @@ export class Scheduler<R> {
    * deadline. */
   private arm(): void {
     if (this.stopped !== null) return;
-    let top = this.queue.peek();
-    while (top !== undefined && isStale(top.value)) {
+    let top = this.queue.peekValue();
+    while (top !== undefined && isStale(top)) {
       this.queue.pop();
-      top = this.queue.peek();
+      top = this.queue.peekValue();
     }
-    const earliest = Math.min(top?.atMs ?? Infinity, this.deadlines.earliestMs());
+    const earliest = Math.min(this.queue.peekAtMs(), this.deadlines.earliestMs());
     if (earliest === Infinity) {
       this.disarm();
       return;
