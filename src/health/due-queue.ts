@@ -27,24 +27,18 @@ export class DueQueue<T> {
   }
 
   push(atMs: number, value: T): void {
-    const { at, seqs, values } = this;
     const seq = this.seq++;
-    let i = values.length;
-    at.push(atMs);
-    seqs.push(seq);
-    values.push(value);
+    let i = this.values.length;
+    this.at.push(atMs);
+    this.seqs.push(seq);
+    this.values.push(value);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const pAt = at[parent] as number;
-      if (!(atMs < pAt || (atMs === pAt && seq < (seqs[parent] as number)))) break;
-      at[i] = pAt;
-      seqs[i] = seqs[parent] as number;
-      values[i] = values[parent] as T;
+      if (!this.precedes(atMs, seq, parent)) break;
+      this.move(i, parent);
       i = parent;
     }
-    at[i] = atMs;
-    seqs[i] = seq;
-    values[i] = value;
+    this.set(i, atMs, seq, value);
   }
 
   /** Time of the earliest item; Infinity when empty. */
@@ -65,13 +59,12 @@ export class DueQueue<T> {
 
   /** Remove the earliest item; returns its value. */
   pop(): T | undefined {
-    const { at, seqs, values } = this;
-    const n = values.length;
+    const n = this.values.length;
     if (n === 0) return undefined;
-    const top = values[0];
-    const lastAt = at.pop() as number;
-    const lastSeq = seqs.pop() as number;
-    const lastValue = values.pop() as T;
+    const top = this.values[0];
+    const lastAt = this.at.pop() as number;
+    const lastSeq = this.seqs.pop() as number;
+    const lastValue = this.values.pop() as T;
     const m = n - 1;
     if (m === 0) return top;
     let i = 0;
@@ -79,18 +72,12 @@ export class DueQueue<T> {
       const l = 2 * i + 1;
       if (l >= m) break;
       const r = l + 1;
-      let c = l;
-      if (r < m && earlier(at, seqs, r, l)) c = r;
-      const cAt = at[c] as number;
-      if (!(cAt < lastAt || (cAt === lastAt && (seqs[c] as number) < lastSeq))) break;
-      at[i] = cAt;
-      seqs[i] = seqs[c] as number;
-      values[i] = values[c] as T;
+      const c = r < m && this.precedes(this.at[r] as number, this.seqs[r] as number, l) ? r : l;
+      if (this.precedes(lastAt, lastSeq, c)) break;
+      this.move(i, c);
       i = c;
     }
-    at[i] = lastAt;
-    seqs[i] = lastSeq;
-    values[i] = lastValue;
+    this.set(i, lastAt, lastSeq, lastValue);
     return top;
   }
 
@@ -99,10 +86,20 @@ export class DueQueue<T> {
     this.seqs.length = 0;
     this.values.length = 0;
   }
-}
 
-function earlier(at: readonly number[], seqs: readonly number[], a: number, b: number): boolean {
-  const x = at[a] as number;
-  const y = at[b] as number;
-  return x < y || (x === y && (seqs[a] as number) < (seqs[b] as number));
+  /** (atMs, seq) comes before item j. */
+  private precedes(atMs: number, seq: number, j: number): boolean {
+    const jAt = this.at[j] as number;
+    return atMs < jAt || (atMs === jAt && seq < (this.seqs[j] as number));
+  }
+
+  private move(to: number, from: number): void {
+    this.set(to, this.at[from] as number, this.seqs[from] as number, this.values[from] as T);
+  }
+
+  private set(i: number, atMs: number, seq: number, value: T): void {
+    this.at[i] = atMs;
+    this.seqs[i] = seq;
+    this.values[i] = value;
+  }
 }
