@@ -26,7 +26,9 @@ export class DueQueue<T> {
     return this.values.length;
   }
 
-  push(atMs: number, value: T): void {
+  /** Add an item; returns its insertion number (unique for the queue's life, clear() included),
+   * which callers may keep as a token to recognise this very slot later (peekSeq). */
+  push(atMs: number, value: T): number {
     const seq = this.seq++;
     let i = this.values.length;
     this.at.push(atMs);
@@ -39,11 +41,17 @@ export class DueQueue<T> {
       i = parent;
     }
     this.set(i, atMs, seq, value);
+    return seq;
   }
 
   /** Time of the earliest item; Infinity when empty. */
   peekAtMs(): number {
     return this.values.length === 0 ? Infinity : (this.at[0] as number);
+  }
+
+  /** The earliest item's insertion number (as push returned it); -1 when empty. */
+  peekSeq(): number {
+    return this.values.length === 0 ? -1 : (this.seqs[0] as number);
   }
 
   /** The earliest item's value. */

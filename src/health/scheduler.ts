@@ -86,13 +86,9 @@ interface Entry {
   /** The last regular slot (the anchor of the schedule). */
   anchorMs: number;
   dueMs: number;
+  /** The queue's insertion number of this entry's live slot; older slots are stale. */
   dueToken: number;
   run: Run | null;
-}
-
-interface DueItem {
-  readonly entry: Entry;
-  readonly token: number;
 }
 
 function validate(check: ScheduledCheck): void {
@@ -104,13 +100,16 @@ function validate(check: ScheduledCheck): void {
   }
 }
 
-function isStale(item: DueItem): boolean {
-  return item.token !== item.entry.dueToken || item.entry.phase !== 'scheduled';
+/** A queued slot is stale once its entry was rescheduled (new token) or left 'scheduled'. */
+function isStale(entry: Entry, token: number): boolean {
+  return token !== entry.dueToken || entry.phase !== 'scheduled';
 }
 
 export class Scheduler<R> {
   private readonly entries = new Map<string, Entry>();
-  private readonly queue = new DueQueue<DueItem>();
+  /** Entries themselves, no item object per slot: the heap holds long-lived objects only, so a
+   * slot costs the young generation nothing (bench/probe-cpu: GC). */
+  private readonly queue = new DueQueue<Entry>();
   private readonly deadlines = new Deadlines<Run>();
   private pending: Entry[] = [];
   private pendingHead = 0;
@@ -155,7 +154,7 @@ export class Scheduler<R> {
       phase: 'idle',
       anchorMs: anchor,
       dueMs: anchor,
-      dueToken: 0,
+      dueToken: -1,
       run: null,
     };
     this.entries.set(check.id, entry);
@@ -247,10 +246,11 @@ export class Scheduler<R> {
   private serve(horizonMs: number): void {
     // peekAtMs is Infinity when the queue is empty.
     while (this.queue.peekAtMs() <= horizonMs) {
-      const item = this.queue.pop() as DueItem;
-      if (isStale(item)) continue;
-      item.entry.phase = 'queued';
-      this.pending.push(item.entry);
+      const token = this.queue.peekSeq();
+      const entry = this.queue.pop() as Entry;
+      if (isStale(entry, token)) continue;
+      entry.phase = 'queued';
+      this.pending.push(entry);
     }
     this.deadlines.expire(horizonMs, (run, timeoutMs) => {
       run.timedOut = true;
@@ -374,8 +374,7 @@ export class Scheduler<R> {
   private schedule(entry: Entry, atMs: number): void {
     entry.phase = 'scheduled';
     entry.dueMs = atMs;
-    const token = ++entry.dueToken;
-    this.queue.push(atMs, { entry, token });
+    entry.dueToken = this.queue.push(atMs, entry);
   }
 
   /** Keep the single timer armed for the tick that serves the earliest live due time or
@@ -383,7 +382,7 @@ export class Scheduler<R> {
   private arm(): void {
     if (this.stopped !== null) return;
     let top = this.queue.peekValue();
-    while (top !== undefined && isStale(top)) {
+    while (top !== undefined && isStale(top, this.queue.peekSeq())) {
       this.queue.pop();
       top = this.queue.peekValue();
     }

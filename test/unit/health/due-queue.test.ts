@@ -14,13 +14,14 @@ describe('DueQueue', () => {
           let n = 0;
           for (const op of ops) {
             if (op >= 0) {
-              q.push(op, n);
+              expect(q.push(op, n)).toBe(n); // the insertion number, usable as a token
               model.push({ at: op, n: n++ });
               model.sort((a, b) => a.at - b.at || a.n - b.n);
             } else {
               const want = model.shift();
               expect(q.peekAtMs()).toBe(want?.at ?? Infinity);
               expect(q.peekValue()).toBe(want?.n);
+              expect(q.peekSeq()).toBe(want?.n ?? -1);
               expect(q.pop()).toBe(want?.n);
             }
             expect(q.size).toBe(model.length);
