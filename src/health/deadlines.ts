@@ -16,13 +16,19 @@ interface Fifo<T> {
 
 export class Deadlines<T extends Deadline> {
   private readonly lists = new Map<number, Fifo<T>>();
+  /** The list add() used last: checks mostly share one timeout, so this saves a Map lookup per
+   * run. Forgotten whenever its list leaves the map. */
+  private lastTimeoutMs = NaN;
+  private lastList: Fifo<T> | undefined = undefined;
 
   add(timeoutMs: number, item: T): void {
-    let list = this.lists.get(timeoutMs);
+    let list = timeoutMs === this.lastTimeoutMs ? this.lastList : this.lists.get(timeoutMs);
     if (list === undefined) {
       list = { items: [], head: 0 };
       this.lists.set(timeoutMs, list);
     }
+    this.lastTimeoutMs = timeoutMs;
+    this.lastList = list;
     list.items.push(item);
   }
 
@@ -34,7 +40,10 @@ export class Deadlines<T extends Deadline> {
         expire(item, timeoutMs);
         item = firstLive(list);
       }
-      if (list.head >= list.items.length) this.lists.delete(timeoutMs);
+      if (list.head >= list.items.length) {
+        this.lists.delete(timeoutMs);
+        if (list === this.lastList) this.forgetLast();
+      }
     }
   }
 
@@ -50,6 +59,12 @@ export class Deadlines<T extends Deadline> {
 
   clear(): void {
     this.lists.clear();
+    this.forgetLast();
+  }
+
+  private forgetLast(): void {
+    this.lastTimeoutMs = NaN;
+    this.lastList = undefined;
   }
 }
 

@@ -27,11 +27,14 @@ export interface ResponseLimits {
 const MORE: ParseOutcome = { kind: 'more' };
 const DONE: ParseOutcome = { kind: 'done' };
 const HTTP_PREFIX = Buffer.from('HTTP/', 'latin1');
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?:[ \t].*)?$/;
+const HTTP_1_DOT = Buffer.from('HTTP/1.', 'latin1');
 /** A chunk-size line longer than this is hostile, not a chunk extension anyone uses. */
 const MAX_CHUNK_LINE = 1024;
 const LF = 0x0a;
 const CR = 0x0d;
+const SP = 0x20;
+const HTAB = 0x09;
+const COLON = 0x3a;
 
 type State = 'head' | 'length' | 'chunk_size' | 'chunk_data' | 'chunk_crlf' | 'trailers' | 'close';
 
@@ -172,43 +175,65 @@ export class HttpResponseParser {
     if (headEnd > this.limits.maxHeaderBytes) return this.headersTooLarge();
     this.carry = undefined;
     this.headBytes = headEnd;
-    const r = this.parseHead(data.toString('latin1', 0, headEnd));
+    const r = this.parseHead(data, headEnd);
     if (r !== MORE) return r;
     // Resume in `buf` right after the head (its end lies within this read's bytes).
     return pos + headEnd - prev;
   }
 
-  /** Parse status line + headers; choose body framing. */
-  private parseHead(head: string): ParseOutcome {
-    const lines = head.split(/\r?\n/);
-    const m = STATUS_LINE.exec(lines[0] ?? '');
-    if (m === null)
-      return fail('protocol', `bad status line ${JSON.stringify((lines[0] ?? '').slice(0, 64))}`);
-    this.minorVersion = Number(m[1]);
-    this.status = Number(m[2]);
+  /**
+   * Parse status line + headers (`data[0, headEnd)`); choose body framing. Byte-level: the head
+   * is split into lines (`\r?\n`) by index, header names are compared in place, and strings are
+   * made only for the values lvsd reads (Content-Length, Transfer-Encoding) or for an error
+   * message: a per-check split/trim/toLowerCase of every header line was most of the parser's
+   * cost (bench/probe-cpu).
+   */
+  private parseHead(data: Buffer, headEnd: number): ParseOutcome {
+    let lineStart = 0;
+    let lf = lineEndAt(data, 0, headEnd);
+    let lineEnd = trimCr(data, 0, lf);
+    if (!this.statusLine(data, 0, lineEnd)) {
+      const line = data.toString('latin1', 0, Math.min(lineEnd, 64));
+      return fail('protocol', `bad status line ${JSON.stringify(line)}`);
+    }
     let contentLength: number | undefined;
     let transferEncoding: string | undefined;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i] as string;
-      if (line === '') continue;
-      if (line.startsWith(' ') || line.startsWith('\t')) continue; // obs-fold: not one we read
-      const colon = line.indexOf(':');
-      if (colon <= 0)
-        return fail('protocol', `malformed header line ${JSON.stringify(line.slice(0, 64))}`);
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      if (name === 'content-length') {
+    while (lf < headEnd) {
+      lineStart = lf + 1;
+      lf = lineEndAt(data, lineStart, headEnd);
+      lineEnd = trimCr(data, lineStart, lf);
+      if (lineEnd === lineStart) continue;
+      const first = data[lineStart];
+      if (first === SP || first === HTAB) continue; // obs-fold: not one we read
+      const colon = data.indexOf(COLON, lineStart);
+      if (colon <= lineStart || colon >= lineEnd) {
+        const line = data.toString('latin1', lineStart, Math.min(lineEnd, lineStart + 64));
+        return fail('protocol', `malformed header line ${JSON.stringify(line)}`);
+      }
+      const name = headerName(data, lineStart, colon);
+      if (name === OTHER) continue;
+      const [vs, ve] = trimmed(data, colon + 1, lineEnd);
+      if (name === CONTENT_LENGTH) {
+        const n = digitsValue(data, vs, ve);
+        if (n >= 0) {
+          if (contentLength !== undefined && contentLength !== n)
+            return fail('protocol', 'conflicting Content-Length');
+          contentLength = n;
+          continue;
+        }
         // "5, 5" is legal (repeated header folded); differing values are request smuggling bait.
+        const value = data.toString('latin1', vs, ve);
         for (const part of value.split(',')) {
           const v = part.trim();
           if (!/^\d{1,15}$/.test(v))
             return fail('protocol', `bad Content-Length ${JSON.stringify(value.slice(0, 32))}`);
-          const n = Number(v);
-          if (contentLength !== undefined && contentLength !== n)
+          const k = Number(v);
+          if (contentLength !== undefined && contentLength !== k)
             return fail('protocol', 'conflicting Content-Length');
-          contentLength = n;
+          contentLength = k;
         }
-      } else if (name === 'transfer-encoding') {
+      } else {
+        const value = data.toString('latin1', vs, ve);
         transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
       }
     }
@@ -235,6 +260,32 @@ export class HttpResponseParser {
     }
     this.state = 'close';
     return MORE;
+  }
+
+  /** `HTTP/1.x NNN` then nothing or a [ \t] and a reason without CR; sets status/version. */
+  private statusLine(data: Buffer, start: number, end: number): boolean {
+    const n = end - start;
+    if (n < 12 || data.compare(HTTP_1_DOT, 0, HTTP_1_DOT.length, start, start + 7) !== 0) {
+      return false;
+    }
+    const minor = (data[start + 7] as number) - 0x30;
+    if ((minor !== 0 && minor !== 1) || data[start + 8] !== SP) return false;
+    let status = 0;
+    for (let i = start + 9; i < start + 12; i++) {
+      const d = (data[i] as number) - 0x30;
+      if (d < 0 || d > 9) return false;
+      status = status * 10 + d;
+    }
+    if (n > 12) {
+      const sep = data[start + 12];
+      if (sep !== SP && sep !== HTAB) return false;
+      // The reason phrase may hold anything but a line terminator (a lone CR).
+      const cr = data.indexOf(CR, start + 13);
+      if (cr >= 0 && cr < end) return false;
+    }
+    this.minorVersion = minor;
+    this.status = status;
+    return true;
   }
 
   /**
@@ -297,4 +348,68 @@ export function findHeadEnd(data: Buffer, from: number): number {
     i = data.indexOf(LF, i + 1);
   }
   return -1;
+}
+
+/** The header names the parser reads; everything else is OTHER. */
+const OTHER = 0;
+const CONTENT_LENGTH = 1;
+const TRANSFER_ENCODING = 2;
+const NAME_CONTENT_LENGTH = Buffer.from('content-length', 'latin1');
+const NAME_TRANSFER_ENCODING = Buffer.from('transfer-encoding', 'latin1');
+
+/** Index of the LF ending the line that starts at `from`, or `end` (the head's last line). */
+function lineEndAt(data: Buffer, from: number, end: number): number {
+  const lf = data.indexOf(LF, from);
+  return lf < 0 || lf > end ? end : lf;
+}
+
+/** `lf` minus one CR before it (split(/\r?\n/) semantics), not before `start`. */
+function trimCr(data: Buffer, start: number, lf: number): number {
+  return lf > start && data[lf - 1] === CR ? lf - 1 : lf;
+}
+
+/** What String.prototype.trim removes, restricted to latin1 bytes. */
+function isTrimmable(b: number | undefined): boolean {
+  return b === SP || (b !== undefined && b >= 0x09 && b <= 0x0d) || b === 0xa0;
+}
+
+function trimmed(data: Buffer, start: number, end: number): [number, number] {
+  let s = start;
+  let e = end;
+  while (s < e && isTrimmable(data[s])) s++;
+  while (e > s && isTrimmable(data[e - 1])) e--;
+  return [s, e];
+}
+
+/** Which header `data[start, colon)` names, after trimming, ASCII case-insensitively. */
+function headerName(data: Buffer, start: number, colon: number): number {
+  const [s, e] = trimmed(data, start, colon);
+  const n = e - s;
+  const want =
+    n === NAME_CONTENT_LENGTH.length
+      ? NAME_CONTENT_LENGTH
+      : n === NAME_TRANSFER_ENCODING.length
+        ? NAME_TRANSFER_ENCODING
+        : undefined;
+  if (want === undefined) return OTHER;
+  for (let i = 0; i < n; i++) {
+    const b = data[s + i] as number;
+    // Only ASCII letters fold (latin1 letters lower-case to non-ASCII ones).
+    const lower = b >= 0x41 && b <= 0x5a ? b + 0x20 : b;
+    if (lower !== want[i]) return OTHER;
+  }
+  return want === NAME_CONTENT_LENGTH ? CONTENT_LENGTH : TRANSFER_ENCODING;
+}
+
+/** `data[start, end)` as a number if it is 1 to 15 decimal digits, else -1. */
+function digitsValue(data: Buffer, start: number, end: number): number {
+  const n = end - start;
+  if (n < 1 || n > 15) return -1;
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const d = (data[i] as number) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
 }

@@ -19,12 +19,13 @@
  * 2 × connect_timeout, and the code says which phase ran out.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { connect as netConnect, isIP, type Socket, type TcpNetConnectOpts } from 'node:net';
+import { isIP, type Socket, type TcpNetConnectOpts } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { CancelSignal } from '../cancel.js';
 import { codeForSocketError, type ProbeResult } from '../result.js';
 import { armDeadline, cancelDeadline, restartDeadline, type Deadline } from './deadline.js';
 import { HttpResponseParser } from './http-response.js';
+import { openProbeSocket, releaseProbeSocket, type ProbeSocketOwner } from './probe-socket.js';
 import {
   abortedResult,
   closeProbeSocket,
@@ -73,12 +74,6 @@ export interface HttpCheckTarget {
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 const DEFAULT_STATUS: readonly StatusRange[] = [[200, 299]];
-
-/**
- * One read buffer for every plain-HTTP probe in the process (net's `onread`): no allocation per
- * read. Safe because the parser and the MD5 consume it synchronously and keep no reference.
- */
-const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
 
 /** Rendered requests, per url object (config objects are long-lived and frozen). */
 const requestCache = new WeakMap<HttpUrl, { target: HttpCheckTarget; bytes: Buffer }>();
@@ -155,7 +150,7 @@ async function probeUrls(
 
 export { probeHttp as probe };
 
-class UrlExchange {
+class UrlExchange implements ProbeSocketOwner {
   private socket: Socket | undefined;
   private tcpConnected = false;
   private phase: 'connect' | 'response' = 'connect';
@@ -211,18 +206,12 @@ class UrlExchange {
   private open(): Socket {
     const t = this.target;
     if (t.kind === 'http') {
-      // Built field by field (no spreads): this runs for every check.
-      const opts: TcpNetConnectOpts = {
-        host: t.address,
-        port: t.port,
-        onread: { buffer: sharedReadBuffer, callback: this.onRead },
-      };
+      // Built field by field (no spreads): this runs for every check. A reused socket object,
+      // a new connection (probe-socket.ts); its listeners forward to this exchange.
+      const opts: TcpNetConnectOpts = { host: t.address, port: t.port };
       if (t.bindto !== undefined) opts.localAddress = t.bindto;
       if (t.bindPort !== undefined) opts.localPort = t.bindPort;
-      const s = netConnect(opts);
-      s.on('connect', this.onConnected);
-      this.listen(s);
-      return s;
+      return openProbeSocket(this, opts);
     }
     const base = {
       host: t.address,
@@ -251,6 +240,7 @@ class UrlExchange {
     return s;
   }
 
+  /** TLS only: plain HTTP sockets come with their listeners (probe-socket.ts). */
   private listen(s: Socket): void {
     // The error listener stays after finish(): an unhandled 'error' would crash the daemon.
     s.on('error', this.onError);
@@ -259,10 +249,10 @@ class UrlExchange {
     s.on('close', this.onClose);
   }
 
-  private readonly onRead = (n: number, buf: Uint8Array): boolean => {
-    this.onBytes((buf as Buffer).subarray(0, n));
-    return true;
-  };
+  /** ProbeSocketOwner: the plain socket connected. */
+  onConnect(): void {
+    this.onConnected();
+  }
 
   /** TCP connected (plain) or TLS handshake done (https): the response phase starts. */
   private readonly onConnected = (): void => {
@@ -283,7 +273,7 @@ class UrlExchange {
     }
   }
 
-  private onBytes(chunk: Buffer): void {
+  onBytes(chunk: Buffer): void {
     if (this.finished) return;
     const r = this.parser.feed(chunk);
     if (r.kind === 'error') {
@@ -302,18 +292,18 @@ class UrlExchange {
     if (r.kind === 'done') this.finish(this.complete());
   }
 
-  private readonly onEnd = (): void => {
+  readonly onEnd = (): void => {
     if (this.finished) return;
     const r = this.parser.end();
     this.finish(r.kind === 'error' ? this.fail(r.code, r.reason) : this.complete());
   };
 
-  private readonly onClose = (): void => {
+  readonly onClose = (): void => {
     // Closed without 'end' or 'error' (should not happen); never leave the promise pending.
     if (!this.finished) this.finish(this.fail('reset', 'connection closed before a response'));
   };
 
-  private readonly onError = (err: Error): void => {
+  readonly onError = (err: Error): void => {
     if (this.finished) return;
     const errno = errnoOf(err);
     const detail = { path: this.url.path, ...(errno === undefined ? {} : { errno }) };
@@ -373,7 +363,10 @@ class UrlExchange {
     this.finished = true;
     cancelDeadline(this.deadline);
     this.signal?.removeEventListener('abort', this.onAbort);
-    if (this.socket !== undefined) closeProbeSocket(this.socket, this.tcpConnected);
+    if (this.socket !== undefined) {
+      releaseProbeSocket(this.socket, this);
+      closeProbeSocket(this.socket, this.tcpConnected);
+    }
     this.settle?.(r);
   }
 }

@@ -6,6 +6,7 @@ import {
   type HttpCheckTarget,
   type HttpUrl,
 } from '../../../src/health/checkers/http.js';
+import { idleProbeSockets } from '../../../src/health/checkers/probe-socket.js';
 import {
   chunked,
   closeWithoutAnswer,
@@ -320,5 +321,56 @@ describe('HTTP_GET misbehaving servers', () => {
     // Closed (with RST) by the checker: the backend sees its socket go away.
     expect(await eventually(() => b.open === 0)).toBe(true);
     expect(b.connections).toBe(1);
+  });
+});
+
+describe('HTTP_GET reuses socket objects, never connections', () => {
+  it('runs each check on a new connection of a reused socket, after successes and failures', async () => {
+    const ok = await backend(respond(200, 'ok'));
+    const reset = await backend(resetOnAccept);
+    const junk = await backend(garbage);
+    const hung = await backend(hang);
+    const refused = { host: '127.0.0.1', port: await closedPort() };
+    await probeHttp(target(ok)); // so the idle list is not empty
+    const codes: string[] = [];
+    for (const b of [reset, ok, refused, ok, junk, ok, hung, ok]) {
+      expect(await eventually(() => idleProbeSockets() > 0)).toBe(true);
+      const before = idleProbeSockets();
+      const run = probeHttp(target(b, undefined, { connectTimeoutMs: 200 }));
+      // Taken from the idle list, not constructed...
+      expect(idleProbeSockets()).toBe(before - 1);
+      codes.push((await run).code);
+      // ...and back on it once closed.
+      expect(await eventually(() => idleProbeSockets() === before)).toBe(true);
+    }
+    expect(codes).toEqual([
+      'reset',
+      'ok',
+      'refused',
+      'ok',
+      'protocol',
+      'ok',
+      'timeout_response',
+      'ok',
+    ]);
+    // A fresh TCP connection (own source port) per check, the warm-up one included.
+    expect(ok.connections).toBe(5);
+    expect(new Set(ok.remotePorts).size).toBe(5);
+    expect(await eventually(() => hung.open === 0)).toBe(true);
+  });
+
+  it('discards a socket whose connect threw, and the next check still runs', async () => {
+    const ok = await backend(respond(200, 'ok'));
+    const r = await probeHttp(target(ok, undefined, { bindto: 'not-an-address' }));
+    expect(r.ok).toBe(false);
+    expect((await probeHttp(target(ok))).code).toBe('ok');
+  });
+
+  it('serves concurrent checks with one socket each', async () => {
+    const ok = await backend(respond(200, 'ok'));
+    const rs = await Promise.all(Array.from({ length: 20 }, () => probeHttp(target(ok))));
+    expect(rs.every((r) => r.ok)).toBe(true);
+    expect(ok.connections).toBe(20);
+    expect(new Set(ok.remotePorts).size).toBe(20);
   });
 });

@@ -246,3 +246,141 @@ describe('HttpResponseParser', () => {
     );
   });
 });
+
+/**
+ * The string-based head parser the byte-level one replaced (split on /\r?\n/, trim,
+ * toLowerCase), kept here as the reference: both must agree on every head, status and framing.
+ */
+function referenceHead(
+  head: string,
+): { error: string } | { status: number; minor: number; cl?: number; te?: string } {
+  const lines = head.split(/\r?\n/);
+  const m = /^HTTP\/1\.([01]) (\d{3})(?:[ \t].*)?$/.exec(lines[0] ?? '');
+  if (m === null)
+    return { error: `bad status line ${JSON.stringify((lines[0] ?? '').slice(0, 64))}` };
+  let cl: number | undefined;
+  let te: string | undefined;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line === '' || line.startsWith(' ') || line.startsWith('\t')) continue;
+    const colon = line.indexOf(':');
+    if (colon <= 0) return { error: `malformed header line ${JSON.stringify(line.slice(0, 64))}` };
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name === 'content-length') {
+      for (const part of value.split(',')) {
+        const v = part.trim();
+        if (!/^\d{1,15}$/.test(v))
+          return { error: `bad Content-Length ${JSON.stringify(value.slice(0, 32))}` };
+        if (cl !== undefined && cl !== Number(v)) return { error: 'conflicting Content-Length' };
+        cl = Number(v);
+      }
+    } else if (name === 'transfer-encoding') {
+      te = te === undefined ? value : `${te}, ${value}`;
+    }
+  }
+  return {
+    status: Number(m[2]),
+    minor: Number(m[1]),
+    ...(cl === undefined ? {} : { cl }),
+    ...(te === undefined ? {} : { te }),
+  };
+}
+
+describe('HttpResponseParser head (byte-level) agrees with the string reference', () => {
+  const piece = fc.constantFrom(
+    'HTTP/1.1 ',
+    'HTTP/1.0 ',
+    'HTTP/1.2 ',
+    'HTTP/2 ',
+    '200',
+    '503',
+    '2000',
+    '204',
+    '304',
+    '101',
+    ' OK',
+    '\tOK',
+    'OK',
+    '\r',
+    '\n',
+    '\r\n',
+    ':',
+    ' ',
+    '\t',
+    '\f',
+    '\u00a0',
+    ',',
+    '5',
+    '0',
+    '12',
+    '-1',
+    'Content-Length',
+    'content-LENGTH',
+    'Content-Length ',
+    'Transfer-Encoding',
+    'TRANSFER-encoding',
+    'chunked',
+    'gzip',
+    'X-Other',
+    'x',
+    'Host',
+  );
+  const ws = fc.array(fc.constantFrom(' ', '\t', '\f', '\v', '\r', '\u00a0', '\u0085'), {
+    maxLength: 2,
+  });
+  const name = fc.constantFrom('Content-Length', 'content-length', 'Transfer-Encoding', 'X-A', '');
+  const value = fc.constantFrom('5', '0', '2, 2', '1,2', '-1', '', 'chunked', 'gzip', '0x1');
+  const headerLine = fc
+    .tuple(ws, name, ws, fc.constantFrom(':', ''), ws, value, ws)
+    .map(
+      ([a, n, b, c, d, v, e]) => `${a.join('')}${n}${b.join('')}${c}${d.join('')}${v}${e.join('')}`,
+    );
+  const structured = fc
+    .tuple(
+      fc.constantFrom('HTTP/1.1 200 OK', 'HTTP/1.0 204', 'HTTP/1.1 302 \rx'),
+      fc.array(headerLine, { maxLength: 4 }),
+      fc.constantFrom('\r\n', '\n'),
+    )
+    .map(([status, lines, eol]) => [status, ...lines].join(eol));
+  const start = fc.constantFrom('HTTP/1.1 200', 'HTTP/1.0 404 Not Found', 'HTTP/1.1 ', 'HTTP/');
+  it('status, minor version and outcome match for generated heads', () => {
+    const seen = { errors: 0, parsed: 0 };
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          structured,
+          fc.tuple(start, fc.array(piece, { maxLength: 24 })).map(([a, b]) => a + b.join('')),
+        ),
+        fc.boolean(),
+        (text, crlf) => {
+          const head = `${text}${crlf ? '\r\n\r\n' : '\n\n'}`;
+          const bytes = Buffer.from(head, 'latin1');
+          const end = findHeadEnd(bytes, 0);
+          if (end < 0) return;
+          const headText = bytes.toString('latin1', 0, end);
+          if (!headText.startsWith('HTTP/')) return; // garbage is rejected before the head parse
+          const ref = referenceHead(headText);
+          const p = new HttpResponseParser({ maxHeaderBytes: 4096, maxBodyBytes: 1 << 20 });
+          const got = p.feed(Buffer.from(headText + 'x'.repeat(3), 'latin1'));
+          if ('error' in ref) {
+            seen.errors++;
+            expect(got).toEqual({ kind: 'error', code: 'protocol', reason: ref.error });
+            return;
+          }
+          seen.parsed++;
+          expect(got.kind === 'error' && got.code === 'protocol').toBe(false);
+          expect([p.status, p.minorVersion]).toEqual([ref.status, ref.minor]);
+          const noBody = ref.status < 200 || ref.status === 204 || ref.status === 304;
+          if (noBody) expect(got).toEqual({ kind: 'done' });
+          else if (ref.te === undefined && ref.cl !== undefined && ref.cl <= 3)
+            expect(got.kind).toBe('done');
+        },
+      ),
+      { numRuns: 4000 },
+    );
+    // Not vacuous: both rejected and accepted heads were compared.
+    expect(seen.errors).toBeGreaterThan(300);
+    expect(seen.parsed).toBeGreaterThan(300);
+  });
+});
