@@ -147,7 +147,9 @@ export const runCommand: Command = {
         bus.publish('daemon.spawner', 'daemon', { kind: 'hook', detail: s.reason }, s);
       },
     });
-    await spawner.ready();
+    // Briefly: its start competes with ours for the CPU (seconds in an emulated VM), and until
+    // it answers, scripts simply start from the daemon itself.
+    await spawner.ready(1000);
     useExec(spawner.exec);
     // Signals are handled from the first moment: a SIGTERM during start-up stops lvsd as
     // soon as it is up, instead of killing it half-way (the default action).
