@@ -21,7 +21,6 @@ import type { Command, Io } from '../io.js';
 import { configIdFlag, configTarget, fileFlag, ipvsFlag, stringFlag } from '../common.js';
 import { version } from '../version.js';
 import { SpawnerClient } from '../../spawner/client.js';
-import { useExec } from '../../lib/exec.js';
 
 export const runFlags: FlagSpec[] = [
   fileFlag,
@@ -139,8 +138,7 @@ export const runCommand: Command = {
     delete process.env['NOTIFY_SOCKET'];
     delete process.env['WATCHDOG_USEC'];
     delete process.env['WATCHDOG_PID'];
-    // Scripts and tools (ip, ipvsadm, arping) start from a small process of its own, never by
-    // forking this one (src/spawner).
+    // Scripts start from a small process of its own, never by forking this one (src/spawner).
     const spawner = new SpawnerClient({
       log: logger,
       onState: (s) => {
@@ -150,7 +148,9 @@ export const runCommand: Command = {
     // Briefly: its start competes with ours for the CPU (seconds in an emulated VM), and until
     // it answers, scripts simply start from the daemon itself.
     await spawner.ready(1000);
-    useExec(spawner.exec);
+    // Tools (ip, ipvsadm, arping) could go through it too (spawner.exec, lib/exec.ts; tested),
+    // but are not switched on yet: in the emulated IPVS VM the whole-system test's status polls
+    // timed out more often with it, and that is not understood (see the session note).
     // Signals are handled from the first moment: a SIGTERM during start-up stops lvsd as
     // soon as it is up, instead of killing it half-way (the default action).
     let daemon: Daemon | undefined;
