@@ -206,9 +206,14 @@ export function logEvents(logger: Logger): (e: AnyEvent) => void {
         data: e.data,
       },
     };
-    if (DEBUG.has(e.name)) logger.debug(fields, eventMessage(e));
-    else if (WARN.has(e.name) || (e.name === 'daemon.spawner' && e.data.state === 'down'))
-      logger.warn(fields, eventMessage(e));
-    else logger.info(fields, eventMessage(e));
+    logger[levelOf(e)](fields, eventMessage(e));
   };
+}
+
+/** An event's log level: by name, except where the payload decides (a spawner going down). */
+function levelOf(e: AnyEvent): 'debug' | 'info' | 'warn' {
+  if (DEBUG.has(e.name)) return 'debug';
+  if (WARN.has(e.name)) return 'warn';
+  if (e.name === 'daemon.spawner') return e.data.state === 'down' ? 'warn' : 'info';
+  return 'info';
 }

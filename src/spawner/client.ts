@@ -125,74 +125,93 @@ export class SpawnerClient {
 
   /** The ScriptRun the daemon's parts are given. */
   readonly run: ScriptRun = (target, signal) => {
-    if (!this.up || this.child === undefined || this.closed) {
+    if (!this.usable || signal?.aborted === true) {
       this.stats.directRuns++;
       return this.fallback(target, signal);
     }
-    if (signal?.aborted === true) return this.fallback(target, signal);
-    const id = this.nextId++;
     this.stats.spawnerRuns++;
-    return new Promise<ProbeResult>((resolve) => {
-      const onAbort = (): void => {
-        this.send({ id, op: 'cancel' });
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const done = (r: ProbeResult): void => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(r);
-      };
-      this.pending.set(id, {
-        answer: (reply, why) => {
-          if (reply?.kind === 'result') done(reply.result);
-          else done(lost(`the spawner's reply was invalid (${why ?? 'not a script result'})`));
-        },
-        orphan: (accepted, why) => {
-          if (accepted) {
-            this.stats.lost++;
-            done(lost(`${why} while the script ran`));
-          } else {
-            // Never accepted: safe to start now, directly.
-            this.stats.directRuns++;
-            void this.fallback(target, signal).then(done);
-          }
-        },
-      });
-      this.send({ id, op: 'script', target });
+    let id = 0;
+    const onAbort = (): void => {
+      this.send({ id, op: 'cancel' });
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    return this.ask<ProbeResult>({
+      request: (n) => {
+        id = n;
+        return { id: n, op: 'script', target };
+      },
+      take: (reply) => (reply.kind === 'result' ? reply.result : undefined),
+      failed: (why) => lost(why),
+      direct: () => {
+        this.stats.directRuns++;
+        return this.fallback(target, signal);
+      },
+      what: 'script',
+    }).finally(() => {
+      signal?.removeEventListener('abort', onAbort);
     });
   };
 
   /**
-   * The Exec that `lvsd run` installs for its tools (lib/exec.ts). A tool run is not cancelled
-   * (its own timeout bounds it); one the spawner died during fails with errno ESPAWNER, which
-   * the drivers report as a failed run: the IPVS reconciler and the VIP driver retry.
+   * The Exec that `lvsd run` could install for its tools (lib/exec.ts). A tool run is not
+   * cancelled (its own timeout bounds it); one the spawner died during fails with errno
+   * ESPAWNER, which the drivers report as a failed run: the IPVS reconciler and the VIP driver
+   * retry.
    */
   readonly exec: Exec = (request) => {
-    if (!this.up || this.child === undefined || this.closed) {
+    const direct = (): Promise<ExecOutcome> => {
       this.stats.directExecs++;
       return this.execFallback(request);
-    }
-    const id = this.nextId++;
+    };
+    if (!this.usable) return direct();
     this.stats.spawnerExecs++;
-    return new Promise<ExecOutcome>((resolve) => {
-      this.pending.set(id, {
-        answer: (reply, why) => {
-          if (reply?.kind === 'exec') resolve(reply.outcome);
-          else
-            resolve(failedExec(`the spawner's reply was invalid (${why ?? 'not a tool outcome'})`));
-        },
-        orphan: (accepted, why) => {
-          if (accepted) {
-            this.stats.lost++;
-            resolve(failedExec(`${why} while the tool ran`));
-          } else {
-            this.stats.directExecs++;
-            void this.execFallback(request).then(resolve);
-          }
-        },
-      });
-      this.send({ id, op: 'exec', exec: request });
+    return this.ask<ExecOutcome>({
+      request: (id) => ({ id, op: 'exec', exec: request }),
+      take: (reply) => (reply.kind === 'exec' ? reply.outcome : undefined),
+      failed: (why) => failedExec(why),
+      direct,
+      what: 'tool',
     });
   };
+
+  private get usable(): boolean {
+    return this.up && this.child !== undefined && !this.closed;
+  }
+
+  /**
+   * One request to the spawner, settled by its matching reply; an invalid reply or the
+   * spawner's death before the reply becomes `failed` (it may have run), or `direct` when the
+   * spawner had not accepted requests yet (it cannot have run).
+   */
+  private ask<T>(q: {
+    readonly request: (id: number) => SpawnerRequest;
+    readonly take: (reply: SpawnerReply) => T | undefined;
+    readonly failed: (why: string) => T;
+    readonly direct: () => Promise<T>;
+    readonly what: 'script' | 'tool';
+  }): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve) => {
+      this.pending.set(id, {
+        answer: (reply, why) => {
+          const value = reply === undefined ? undefined : q.take(reply);
+          resolve(
+            value ??
+              q.failed(`the spawner's reply was invalid (${why ?? `not a ${q.what} result`})`),
+          );
+        },
+        orphan: (accepted, why) => {
+          if (!accepted) {
+            void q.direct().then(resolve);
+            return;
+          }
+          this.stats.lost++;
+          resolve(q.failed(`${why} while the ${q.what} ran`));
+        },
+      });
+      this.send(q.request(id));
+    });
+  }
 
   /**
    * Resolves once the spawner said hello, or after `maxMs` (scripts then start directly until

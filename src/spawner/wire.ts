@@ -90,6 +90,10 @@ function isUser(v: unknown): v is string | number {
   return (typeof v === 'string' && v.length > 0 && v.length <= 256) || isId(v);
 }
 
+function isEnv(v: unknown): v is Record<string, string> {
+  return isObject(v) && Object.values(v).every((x) => typeof x === 'string');
+}
+
 /** Rebuilds the target from known fields only: nothing unchecked reaches execa. */
 function target(v: unknown): MiscCheckTarget | string {
   if (!isObject(v)) return 'target is not an object';
@@ -129,9 +133,8 @@ function target(v: unknown): MiscCheckTarget | string {
     t.cwd = v.cwd;
   }
   if (v.env !== undefined) {
-    if (!isObject(v.env) || !Object.values(v.env).every((x) => typeof x === 'string'))
-      return 'env must map names to strings';
-    t.env = v.env as Record<string, string>;
+    if (!isEnv(v.env)) return 'env must map names to strings';
+    t.env = v.env;
   }
   return t;
 }
@@ -156,9 +159,8 @@ function execRequest(v: unknown): ExecRequest | string {
     q.input = v.input;
   }
   if (v.env !== undefined) {
-    if (!isObject(v.env) || !Object.values(v.env).every((x) => typeof x === 'string'))
-      return 'env must map names to strings';
-    q.env = v.env as Record<string, string>;
+    if (!isEnv(v.env)) return 'env must map names to strings';
+    q.env = v.env;
   }
   if (v.stripFinalNewline !== undefined) {
     if (typeof v.stripFinalNewline !== 'boolean') return 'stripFinalNewline must be a boolean';
