@@ -7,7 +7,7 @@ import type { Config, HostFacts, LoadResult } from '../config/index.js';
 import { loadConfig } from '../config/index.js';
 import type { Diagnostic, SourceReader } from '../keepalived-config/index.js';
 import { formatDiagnostic } from '../keepalived-config/index.js';
-import { Scheduler } from '../health/scheduler.js';
+import { Scheduler, type ScheduledCheck } from '../health/scheduler.js';
 import type { RunOutcome } from '../health/check-run.js';
 import type { TimerPort } from '../health/timer-port.js';
 import type { ProbeResult } from '../health/result.js';
@@ -21,7 +21,7 @@ import { AdminService, type AdminChange } from '../admin/service.js';
 import { AdminStore } from '../admin/store.js';
 import { ControlServer } from '../control/server.js';
 import { controlPortFor, eventRingOn } from './control-port.js';
-import { HealthBook } from './health-book.js';
+import { HealthBook, type CheckSlot } from './health-book.js';
 import { probeFor, runTimeoutMs, type Probe } from './probes.js';
 import { Reconciler } from './reconciler.js';
 import type { ObserverLog } from '../hooks/log-port.js';
@@ -78,9 +78,9 @@ export class Daemon {
   private loaded: LoadResult;
   private readonly book: HealthBook;
   private readonly reconciler: Reconciler;
-  private readonly scheduler: Scheduler<ProbeResult>;
-  private readonly probes = new Map<string, Probe>();
-  private readonly checkSpecs = new Map<string, string>();
+  private readonly scheduler: Scheduler<ProbeResult, DaemonCheck>;
+  /** The scheduled checks by id (what the scheduler holds and hands back on every run). */
+  private readonly checks = new Map<string, DaemonCheck>();
   private admin: AdminService | undefined;
   private control: ControlServer | undefined;
   private vrrp: VrrpService | undefined;
@@ -107,26 +107,17 @@ export class Daemon {
       opts.timers,
       opts.driftCheckMs === undefined ? {} : { driftCheckMs: opts.driftCheckMs },
     );
-    this.scheduler = new Scheduler<ProbeResult>({
+    this.scheduler = new Scheduler<ProbeResult, DaemonCheck>({
       clock: opts.clock,
       timers: opts.timers,
       // 100 ms batches were the cheapest start pattern measured (shared/notes/performance.md).
       tickMs: opts.tickMs ?? schedulerTick(loaded.config),
       maxConcurrent: this.config.daemon.checkConcurrency,
-      probe: (id, signal) => {
-        const probe = this.probes.get(id);
-        if (!probe)
-          return Promise.resolve({
-            ok: false,
-            code: 'io',
-            reason: 'check no longer configured',
-            latencyMs: 0,
-          } as ProbeResult);
-        return probe(signal);
-      },
-      onResult: (id, outcome) => {
+      // The check object carries its probe and its health slot: no look-up by id per run.
+      probe: (_id, signal, check) => check.probe(signal),
+      onResult: (_id, outcome, check) => {
         this.progress.beat();
-        return this.book.onResult(id, toOutcome(outcome));
+        return this.book.onSlotResult(check.slot, toOutcome(outcome));
       },
     });
   }
@@ -469,34 +460,48 @@ export class Daemon {
 
   /** Brings the scheduler in line with the configuration's checks (start and reload). */
   private syncChecks(): void {
-    const wanted = new Map<string, string>();
+    const wanted = new Set<string>();
     for (const vs of this.config.virtualServers) {
       for (const rs of vs.realServers) {
         for (const c of rs.checks) {
+          wanted.add(c.id);
           const spec = JSON.stringify(c);
-          wanted.set(c.id, spec);
-          this.probes.set(c.id, probeFor(c, this.config.scriptSecurity, this.opts.runScript));
-          const check = {
+          // Always a fresh probe: it also depends on global settings (script security).
+          const probe = probeFor(c, this.config.scriptSecurity, this.opts.runScript);
+          const old = this.checks.get(c.id);
+          if (old !== undefined && old.spec === spec) {
+            old.probe = probe;
+            continue;
+          }
+          const check: DaemonCheck = {
             id: c.id,
             intervalMs: c.health.delayLoopMs,
             timeoutMs: runTimeoutMs(c),
             warmupMs: c.health.warmupMs,
+            spec,
+            probe,
+            slot: this.book.slotFor(c.id),
           };
-          const old = this.checkSpecs.get(c.id);
+          this.checks.set(c.id, check);
           if (old === undefined) this.scheduler.add(check);
-          else if (old !== spec) this.scheduler.update(check);
+          else this.scheduler.update(check);
         }
       }
     }
-    for (const id of this.checkSpecs.keys()) {
-      if (!wanted.has(id)) {
-        this.scheduler.remove(id);
-        this.probes.delete(id);
-      }
+    for (const id of [...this.checks.keys()]) {
+      if (wanted.has(id)) continue;
+      this.scheduler.remove(id);
+      this.checks.delete(id);
     }
-    this.checkSpecs.clear();
-    for (const [id, spec] of wanted) this.checkSpecs.set(id, spec);
   }
+}
+
+/** A check as the daemon schedules it: its timing, plus what each run needs at hand. */
+interface DaemonCheck extends ScheduledCheck {
+  /** JSON of the check's configuration: a reload re-plans the check only when it changed. */
+  readonly spec: string;
+  probe: Probe;
+  readonly slot: CheckSlot;
 }
 
 /**

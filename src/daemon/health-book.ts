@@ -30,13 +30,14 @@ import type { EventBus } from '../lib/events.js';
 import type { RealServerPlacement } from '../ipvs/desired.js';
 import { realServerPolicy } from './probes.js';
 
+/** Updated in place on every result (one object per real server, not one per check run). */
 export interface LastResult {
-  readonly checker: string;
-  readonly ok: boolean;
-  readonly code: string;
-  readonly reason: string;
-  readonly latencyMs: number;
-  readonly atWall: number;
+  checker: string;
+  ok: boolean;
+  code: string;
+  reason: string;
+  latencyMs: number;
+  atWall: number;
 }
 
 export interface RealServerRecord {
@@ -58,11 +59,32 @@ interface VsRecord {
 /**
  * Told of every check result, whether or not it changes anything (metrics' check latency). A
  * narrow port instead of events: results are thousands a second, the stream carries changes.
- * Called on the check hot path: it must be cheap, must not keep `outcome`, and its errors are
- * swallowed rather than break the health machines.
+ * The book asks once per check for its series and keeps it (on the check's slot), so a result
+ * costs no look-up; a series the observer dropped reports `live` false and is asked for again.
+ * `observe` runs on the check hot path: it must be cheap, must not keep `outcome`, and its
+ * errors are swallowed rather than break the health machines.
  */
+export interface CheckSeries {
+  readonly live: boolean;
+  observe(outcome: CheckOutcome): void;
+}
+
 export interface CheckObserver {
-  checked(vs: string, checkId: string, outcome: CheckOutcome): void;
+  seriesFor(vs: string, checkId: string): CheckSeries;
+}
+
+/**
+ * One check's handle into the book, stable across reloads while the check id stays configured.
+ * The daemon keeps it on its scheduled check, so a result reaches its real server without a
+ * look-up by id (bench/probe-cpu).
+ */
+export class CheckSlot {
+  /** The real server the check belongs to; undefined until configured or once removed. */
+  rec: RealServerRecord | undefined = undefined;
+  /** The observer's series for this check, fetched on first use. */
+  series: CheckSeries | undefined = undefined;
+
+  constructor(readonly checkId: string) {}
 }
 
 export function rsKey(vs: string, rs: string): string {
@@ -78,8 +100,8 @@ function latencyOf(outcome: CheckOutcome | undefined): { latencyMs?: number } {
 export class HealthBook {
   private readonly servers = new Map<string, RealServerRecord>();
   private readonly vss = new Map<string, VsRecord>();
-  /** Check id to its real server's record: one lookup per result. */
-  private readonly byCheck = new Map<string, RealServerRecord>();
+  /** Check id to its slot (the real server's record); the hot path holds the slot itself. */
+  private readonly slots = new Map<string, CheckSlot>();
   private observer: CheckObserver | undefined;
 
   constructor(
@@ -94,7 +116,7 @@ export class HealthBook {
   sync(config: Config): void {
     const now = this.clock.monotonicMs();
     const seen = new Set<string>();
-    this.byCheck.clear();
+    const seenChecks = new Set<string>();
     for (const vs of config.virtualServers) {
       for (const rs of vs.realServers) {
         const key = rsKey(vs.name, rs.name);
@@ -109,10 +131,10 @@ export class HealthBook {
             sinceWall: this.clock.wallMs(),
           };
           this.servers.set(key, rec);
-          for (const c of rs.checks) this.byCheck.set(c.id, rec);
+          this.attach(rs, rec, seenChecks);
           continue;
         }
-        for (const c of rs.checks) this.byCheck.set(c.id, old);
+        this.attach(rs, old, seenChecks);
         old.vs = vs;
         old.rs = rs;
         if (JSON.stringify(old.state.policy) !== JSON.stringify(policy)) {
@@ -121,6 +143,12 @@ export class HealthBook {
           this.perform(old, t.effects, undefined);
         }
       }
+    }
+    for (const [id, slot] of this.slots) {
+      if (seenChecks.has(id)) continue;
+      slot.rec = undefined;
+      slot.series = undefined;
+      this.slots.delete(id);
     }
     for (const [key, rec] of this.servers) {
       if (seen.has(key)) continue;
@@ -154,27 +182,65 @@ export class HealthBook {
   /** Who is told of every check result (undefined: nobody). */
   observeChecks(observer: CheckObserver | undefined): void {
     this.observer = observer;
+    for (const slot of this.slots.values()) slot.series = undefined;
+  }
+
+  /**
+   * The slot of a check id, for the caller to keep (the daemon's scheduled check). Created
+   * empty if the id is not configured yet; `sync` fills it, or drops it if the id never is.
+   */
+  slotFor(checkId: string): CheckSlot {
+    let slot = this.slots.get(checkId);
+    if (slot === undefined) {
+      slot = new CheckSlot(checkId);
+      this.slots.set(checkId, slot);
+    }
+    return slot;
+  }
+
+  /** One check result by check id (tests, callers without a slot). */
+  onResult(checkId: string, outcome: CheckOutcome): NextRun | undefined {
+    const slot = this.slots.get(checkId);
+    return slot === undefined ? undefined : this.onSlotResult(slot, outcome);
   }
 
   /** One check result; returns a retry request for the scheduler, if the machine wants one. */
-  onResult(checkId: string, outcome: CheckOutcome): NextRun | undefined {
-    const rec = this.byCheck.get(checkId);
-    if (!rec) return undefined;
-    if (this.observer !== undefined) {
+  onSlotResult(slot: CheckSlot, outcome: CheckOutcome): NextRun | undefined {
+    const rec = slot.rec;
+    if (rec === undefined) return undefined;
+    const checkId = slot.checkId;
+    const observer = this.observer;
+    if (observer !== undefined) {
       try {
-        this.observer.checked(rec.vs.name, checkId, outcome);
+        let series = slot.series;
+        if (series === undefined || !series.live) {
+          series = observer.seriesFor(rec.vs.name, checkId);
+          slot.series = series;
+        }
+        series.observe(outcome);
       } catch {
         // Metrics are not worth a health decision.
       }
     }
-    rec.last = {
-      checker: checkId,
-      ok: outcome.ok,
-      code: outcome.code,
-      reason: outcome.reason,
-      latencyMs: outcome.latencyMs,
-      atWall: this.clock.wallMs(),
-    };
+    const atWall = this.clock.wallMs();
+    const last = rec.last;
+    if (last === undefined) {
+      rec.last = {
+        checker: checkId,
+        ok: outcome.ok,
+        code: outcome.code,
+        reason: outcome.reason,
+        latencyMs: outcome.latencyMs,
+        atWall,
+      };
+    } else {
+      last.checker = checkId;
+      last.ok = outcome.ok;
+      last.code = outcome.code;
+      last.reason = outcome.reason;
+      last.latencyMs = outcome.latencyMs;
+      last.atWall = atWall;
+    }
     const t = step(
       rec.state,
       { type: 'result', checker: checkId, outcome },
@@ -200,6 +266,16 @@ export class HealthBook {
 
   stop(): void {
     for (const rec of this.servers.values()) this.timers.clearTimeout(rec.rampTimer);
+  }
+
+  /** Points the slots of a real server's checks at its record (sync). */
+  private attach(rs: RealServerConfig, rec: RealServerRecord, seenChecks: Set<string>): void {
+    for (const c of rs.checks) {
+      const slot = this.slotFor(c.id);
+      slot.rec = rec;
+      slot.series = undefined;
+      seenChecks.add(c.id);
+    }
   }
 
   private perform(

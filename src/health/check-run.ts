@@ -35,12 +35,18 @@ export interface NextRun {
   readonly retryAfterMs: number;
 }
 
-export interface SchedulerOptions<R> {
+/**
+ * `C`: the caller's check objects. The scheduler hands the object it was given (add/update)
+ * back to probe and onResult, so a caller can keep what a run needs on it (its probe, its
+ * health record) instead of looking it up by id on every run (bench/probe-cpu: the per-check
+ * Map lookups were a measurable share of the daemon's own cost).
+ */
+export interface SchedulerOptions<R, C extends ScheduledCheck = ScheduledCheck> {
   readonly clock: Clock;
   readonly timers: TimerPort;
-  readonly probe: (checkId: string, signal: CancelSignal) => Promise<R>;
+  readonly probe: (checkId: string, signal: CancelSignal, check: C) => Promise<R>;
   /** Called once per settled run; return `{ retryAfterMs }` for a retry, else undefined. */
-  readonly onResult: (checkId: string, outcome: RunOutcome<R>) => NextRun | undefined;
+  readonly onResult: (checkId: string, outcome: RunOutcome<R>, check: C) => NextRun | undefined;
   /** Tick granularity in ms (10–100 is sensible); default 50. */
   readonly tickMs?: number;
   /** Cap on probes in flight; default 256. */

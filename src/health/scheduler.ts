@@ -57,7 +57,7 @@ type Phase = 'scheduled' | 'queued' | 'running' | 'idle';
  * One run of a check; it is also the probe's cancel signal, so a run costs one object (plus its
  * two settle callbacks) instead of a run record, an AbortController and its signal.
  */
-class Run extends CancelToken {
+class Run<C extends ScheduledCheck> extends CancelToken {
   readonly deadlineMs: number;
   readonly generation: number;
   readonly dueMs: number;
@@ -65,7 +65,7 @@ class Run extends CancelToken {
   done = false;
 
   constructor(
-    readonly entry: Entry,
+    readonly entry: Entry<C>,
     readonly startedMs: number,
     timeoutMs: number,
   ) {
@@ -76,10 +76,10 @@ class Run extends CancelToken {
   }
 }
 
-interface Entry {
+interface Entry<C extends ScheduledCheck> {
   readonly id: string;
   /** null: removed, kept only until its in-flight run settles. */
-  check: ScheduledCheck | null;
+  check: C | null;
   /** Bumped by update/remove; a run whose generation is stale has its result discarded. */
   generation: number;
   phase: Phase;
@@ -88,7 +88,7 @@ interface Entry {
   dueMs: number;
   /** The queue's insertion number of this entry's live slot; older slots are stale. */
   dueToken: number;
-  run: Run | null;
+  run: Run<C> | null;
 }
 
 function validate(check: ScheduledCheck): void {
@@ -101,17 +101,17 @@ function validate(check: ScheduledCheck): void {
 }
 
 /** A queued slot is stale once its entry was rescheduled (new token) or left 'scheduled'. */
-function isStale(entry: Entry, token: number): boolean {
+function isStale(entry: Entry<ScheduledCheck>, token: number): boolean {
   return token !== entry.dueToken || entry.phase !== 'scheduled';
 }
 
-export class Scheduler<R> {
-  private readonly entries = new Map<string, Entry>();
+export class Scheduler<R, C extends ScheduledCheck = ScheduledCheck> {
+  private readonly entries = new Map<string, Entry<C>>();
   /** Entries themselves, no item object per slot: the heap holds long-lived objects only, so a
    * slot costs the young generation nothing (bench/probe-cpu: GC). */
-  private readonly queue = new DueQueue<Entry>();
-  private readonly deadlines = new Deadlines<Run>();
-  private pending: Entry[] = [];
+  private readonly queue = new DueQueue<Entry<C>>();
+  private readonly deadlines = new Deadlines<Run<C>>();
+  private pending: Entry<C>[] = [];
   private pendingHead = 0;
   private running = 0;
   private timer: TimerHandle = undefined;
@@ -122,7 +122,7 @@ export class Scheduler<R> {
   private readonly tickMs: number;
   private readonly maxConcurrent: number;
 
-  constructor(private readonly opts: SchedulerOptions<R>) {
+  constructor(private readonly opts: SchedulerOptions<R, C>) {
     this.tickMs = opts.tickMs ?? 50;
     this.maxConcurrent = opts.maxConcurrent ?? 256;
     if (!(this.tickMs > 0) || !(this.maxConcurrent >= 1)) {
@@ -131,7 +131,7 @@ export class Scheduler<R> {
   }
 
   /** Start scheduling a check; its first run is spread within its warmup span. */
-  add(check: ScheduledCheck): void {
+  add(check: C): void {
     this.assertLive();
     validate(check);
     const now = this.now();
@@ -147,7 +147,7 @@ export class Scheduler<R> {
       existing.anchorMs = anchor;
       return;
     }
-    const entry: Entry = {
+    const entry: Entry<C> = {
       id: check.id,
       check,
       generation: 0,
@@ -163,7 +163,7 @@ export class Scheduler<R> {
   }
 
   /** Replace a check's settings (reload). An in-flight run is aborted and its result dropped. */
-  update(check: ScheduledCheck): void {
+  update(check: C): void {
     this.assertLive();
     validate(check);
     const entry = this.entries.get(check.id);
@@ -247,7 +247,7 @@ export class Scheduler<R> {
     // peekAtMs is Infinity when the queue is empty.
     while (this.queue.peekAtMs() <= horizonMs) {
       const token = this.queue.peekSeq();
-      const entry = this.queue.pop() as Entry;
+      const entry = this.queue.pop() as Entry<C>;
       if (isStale(entry, token)) continue;
       entry.phase = 'queued';
       this.pending.push(entry);
@@ -266,7 +266,7 @@ export class Scheduler<R> {
   private drain(): number {
     let started = 0;
     while (this.running < this.maxConcurrent && this.pendingHead < this.pending.length) {
-      const entry = this.pending[this.pendingHead++] as Entry;
+      const entry = this.pending[this.pendingHead++] as Entry<C>;
       if (entry.phase === 'queued' && entry.check !== null) {
         this.start(entry, entry.check);
         started++;
@@ -279,7 +279,7 @@ export class Scheduler<R> {
     return started;
   }
 
-  private start(entry: Entry, check: ScheduledCheck): void {
+  private start(entry: Entry<C>, check: C): void {
     const run = new Run(entry, this.now(), check.timeoutMs);
     entry.run = run;
     entry.phase = 'running';
@@ -287,7 +287,7 @@ export class Scheduler<R> {
     this.deadlines.add(check.timeoutMs, run);
     let promise: Promise<R>;
     try {
-      promise = this.opts.probe(entry.id, run);
+      promise = this.opts.probe(entry.id, run, check);
     } catch (error) {
       // A probe that throws synchronously is still a settled run, reported after this batch.
       queueMicrotask(() => {
@@ -305,13 +305,14 @@ export class Scheduler<R> {
     );
   }
 
-  private finish(run: Run, value: R | undefined, error: unknown, ok: boolean): void {
+  private finish(run: Run<C>, value: R | undefined, error: unknown, ok: boolean): void {
     const entry = run.entry;
+    const current = entry.check;
     run.done = true;
     this.running--;
     const now = this.now();
     let next: NextRun | undefined;
-    if (this.stopped === null && entry.check !== null && run.generation === entry.generation) {
+    if (this.stopped === null && current !== null && run.generation === entry.generation) {
       // Literals, not a spread of a shared info object: one allocation and one shape each.
       const outcome: RunOutcome<R> = ok
         ? {
@@ -331,7 +332,7 @@ export class Scheduler<R> {
             timedOut: run.timedOut,
           };
       try {
-        next = this.opts.onResult(entry.id, outcome);
+        next = this.opts.onResult(entry.id, outcome, current);
       } catch (err) {
         this.callbackError(entry.id, err);
       }
@@ -371,7 +372,7 @@ export class Scheduler<R> {
     }
   }
 
-  private schedule(entry: Entry, atMs: number): void {
+  private schedule(entry: Entry<C>, atMs: number): void {
     entry.phase = 'scheduled';
     entry.dueMs = atMs;
     entry.dueToken = this.queue.push(atMs, entry);
@@ -405,7 +406,7 @@ export class Scheduler<R> {
     this.armedForMs = Infinity;
   }
 
-  private firstDue(check: ScheduledCheck, now: number): number {
+  private firstDue(check: C, now: number): number {
     const start = Math.ceil(now);
     return firstDueMs(
       {

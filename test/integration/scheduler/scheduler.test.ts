@@ -64,9 +64,9 @@ function harness(
         record[1] = timers.now();
       }
     },
-    onResult: (id, outcome): NextRun | undefined => {
+    onResult: (id, outcome, check): NextRun | undefined => {
       h.results.push({ id, outcome, at: timers.now() });
-      return onResult?.(id, outcome);
+      return onResult?.(id, outcome, check);
     },
   });
   (h as { scheduler: Scheduler<Fake> }).scheduler = scheduler;
@@ -338,6 +338,45 @@ describe('scheduler: reload and stop', () => {
     await h.scheduler.stop();
     await flush();
     expect(h.timers.pending).toBe(0);
+  });
+});
+
+describe("scheduler: the caller's check object", () => {
+  it('probe and onResult get the object given to add(), then the one given to update()', async () => {
+    interface Tagged {
+      readonly id: string;
+      readonly intervalMs: number;
+      readonly timeoutMs: number;
+      readonly tag: string;
+    }
+    const timers = new ManualTimers();
+    const probed: string[] = [];
+    const settled: string[] = [];
+    const scheduler = new Scheduler<number, Tagged>({
+      clock: timers.clock,
+      timers,
+      tickMs: 10,
+      probe: (_id, _signal, check) => {
+        probed.push(check.tag);
+        return Promise.resolve(1);
+      },
+      onResult: (_id, _outcome, check) => {
+        settled.push(check.tag);
+        return undefined;
+      },
+    });
+    const first: Tagged = { id: 'a', intervalMs: 100, timeoutMs: 50, tag: 'first' };
+    scheduler.add(first);
+    await timers.advance(250);
+    expect(probed.length).toBeGreaterThanOrEqual(2);
+    expect(new Set([...probed, ...settled])).toEqual(new Set(['first']));
+    scheduler.update({ ...first, tag: 'second' });
+    const seen = probed.length;
+    await timers.advance(250);
+    expect(probed.length).toBeGreaterThan(seen);
+    expect(probed.slice(seen)).toEqual(probed.slice(seen).map(() => 'second'));
+    expect(settled.at(-1)).toBe('second');
+    await scheduler.stop();
   });
 });
 

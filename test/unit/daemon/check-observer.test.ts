@@ -58,7 +58,12 @@ describe('HealthBook check observer', () => {
   it('is told of every result, also those that publish nothing', () => {
     const { book: b, events, id, vs } = book();
     const seen: [string, string, number][] = [];
-    b.observeChecks({ checked: (v, c, o) => seen.push([v, c, o.latencyMs]) });
+    b.observeChecks({
+      seriesFor: (v, c) => ({
+        live: true,
+        observe: (o) => seen.push([v, c, o.latencyMs]),
+      }),
+    });
     const before = events.length;
     for (let i = 0; i < 50; i++) b.onResult(id, OK);
     expect(seen).toHaveLength(50);
@@ -72,9 +77,12 @@ describe('HealthBook check observer', () => {
   it('an observer that throws changes no health decision', () => {
     const { book: b, events, id } = book();
     const broken: CheckObserver = {
-      checked: () => {
-        throw new Error('metrics broke');
-      },
+      seriesFor: () => ({
+        live: true,
+        observe: () => {
+          throw new Error('metrics broke');
+        },
+      }),
     };
     b.observeChecks(broken);
     b.onResult(id, OK);
@@ -90,5 +98,47 @@ describe('HealthBook check observer', () => {
     expect(durations.countOf(id)).toBe(1000);
     durations.keepOnly(new Set());
     expect(durations.countOf(id)).toBe(0);
+    // The book held the dropped series; the next result starts a new, registered one.
+    b.onResult(id, OK);
+    expect(durations.countOf(id)).toBe(1);
+    durations.reset();
+    b.onResult(id, OK);
+    b.onResult(id, OK);
+    expect(durations.countOf(id)).toBe(2);
+  });
+
+  it("asks the observer for a check's series once, not per result", () => {
+    const { book: b, id } = book();
+    let asked = 0;
+    let samples = 0;
+    b.observeChecks({
+      seriesFor: () => {
+        asked++;
+        return {
+          live: true,
+          observe: () => {
+            samples++;
+          },
+        };
+      },
+    });
+    for (let i = 0; i < 100; i++) b.onResult(id, OK);
+    expect([asked, samples]).toEqual([1, 100]);
+  });
+
+  it('a slot survives a reload that keeps its check, and goes dead when the check goes', () => {
+    const { book: b, id, events } = book();
+    const slot = b.slotFor(id);
+    expect(slot.rec).toBeDefined();
+    b.sync(config());
+    expect(b.slotFor(id)).toBe(slot);
+    expect(slot.rec).toBeDefined();
+    const before = events.length;
+    b.onSlotResult(slot, REFUSED);
+    expect(events.slice(before).some((e) => e.name === 'rs.down')).toBe(true);
+    const empty = { ...config(), virtualServers: [] };
+    b.sync(empty);
+    expect(slot.rec).toBeUndefined();
+    expect(b.onSlotResult(slot, OK)).toBeUndefined();
   });
 });
