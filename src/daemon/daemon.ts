@@ -116,8 +116,10 @@ export class Daemon {
       // The check object carries its probe and its health slot: no look-up by id per run.
       probe: (_id, signal, check) => check.probe(signal),
       onResult: (_id, outcome, check) => {
-        this.progress.beat();
-        return this.book.onSlotResult(check.slot, toOutcome(outcome));
+        // The scheduler read the clock when the run settled: the same moment for both.
+        const now = outcome.startedMs + outcome.durationMs;
+        this.progress.beat(now);
+        return this.book.onSlotResult(check.slot, toOutcome(outcome), now);
       },
     });
   }
@@ -488,7 +490,7 @@ export class Daemon {
         }
       }
     }
-    for (const id of [...this.checks.keys()]) {
+    for (const id of this.checks.keys()) {
       if (wanted.has(id)) continue;
       this.scheduler.remove(id);
       this.checks.delete(id);

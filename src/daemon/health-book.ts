@@ -147,7 +147,6 @@ export class HealthBook {
     for (const [id, slot] of this.slots) {
       if (seenChecks.has(id)) continue;
       slot.rec = undefined;
-      slot.series = undefined;
       this.slots.delete(id);
     }
     for (const [key, rec] of this.servers) {
@@ -204,8 +203,15 @@ export class HealthBook {
     return slot === undefined ? undefined : this.onSlotResult(slot, outcome);
   }
 
-  /** One check result; returns a retry request for the scheduler, if the machine wants one. */
-  onSlotResult(slot: CheckSlot, outcome: CheckOutcome): NextRun | undefined {
+  /**
+   * One check result; returns a retry request for the scheduler, if the machine wants one.
+   * `nowMs`: the monotonic time of the result, when the caller has already read it.
+   */
+  onSlotResult(
+    slot: CheckSlot,
+    outcome: CheckOutcome,
+    nowMs: number = this.clock.monotonicMs(),
+  ): NextRun | undefined {
     const rec = slot.rec;
     if (rec === undefined) return undefined;
     const checkId = slot.checkId;
@@ -222,30 +228,21 @@ export class HealthBook {
         // Metrics are not worth a health decision.
       }
     }
-    const atWall = this.clock.wallMs();
-    const last = rec.last;
-    if (last === undefined) {
-      rec.last = {
-        checker: checkId,
-        ok: outcome.ok,
-        code: outcome.code,
-        reason: outcome.reason,
-        latencyMs: outcome.latencyMs,
-        atWall,
-      };
-    } else {
-      last.checker = checkId;
-      last.ok = outcome.ok;
-      last.code = outcome.code;
-      last.reason = outcome.reason;
-      last.latencyMs = outcome.latencyMs;
-      last.atWall = atWall;
-    }
-    const t = step(
-      rec.state,
-      { type: 'result', checker: checkId, outcome },
-      this.clock.monotonicMs(),
-    );
+    const last = (rec.last ??= {
+      checker: '',
+      ok: false,
+      code: '',
+      reason: '',
+      latencyMs: 0,
+      atWall: 0,
+    });
+    last.checker = checkId;
+    last.ok = outcome.ok;
+    last.code = outcome.code;
+    last.reason = outcome.reason;
+    last.latencyMs = outcome.latencyMs;
+    last.atWall = this.clock.wallMs();
+    const t = step(rec.state, { type: 'result', checker: checkId, outcome }, nowMs);
     rec.state = t.state;
     return this.perform(rec, t.effects, outcome);
   }

@@ -202,8 +202,9 @@ export class ProgressMeter {
     this.sinceMs = clock.monotonicMs();
   }
 
-  beat(): void {
-    this.lastBeatMs = this.clock.monotonicMs();
+  /** `nowMs`: the monotonic time of the result, when the caller has already read it. */
+  beat(nowMs: number = this.clock.monotonicMs()): void {
+    this.lastBeatMs = nowMs;
   }
 
   check(): Progress {

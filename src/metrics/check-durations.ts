@@ -3,9 +3,9 @@
  * check observer port — not by the event stream, which carries only changes (a check result
  * that changes nothing is thousands a second). This is a hot path (bench/probe-cpu): the health
  * book keeps each check's series (no look-up per sample), and a sample is a bucket scan and
- * three additions into preallocated arrays; nothing is allocated after a series' first sample. prom-client's own Histogram builds a label hash
- * string and an object on every observe, so the series are kept here and rendered in its
- * registry's histogram format at scrape time.
+ * three additions into preallocated arrays; nothing is allocated after a series' first sample.
+ * prom-client's own Histogram builds a label hash string and an object on every observe, so the
+ * series are kept here and rendered in its registry's histogram format at scrape time.
  */
 import type { Metric, Registry } from 'prom-client';
 import type { CheckObserver, CheckSeries } from '../daemon/health-book.js';
