@@ -9,28 +9,37 @@
  * is compared with keepalived's lines: its documented argv and FIFO format (keepalived.conf(5):
  * `notify_up`/`notify_down` get the configured words only; `lvs_notify_fifo` lines
  * `RS [198.18.1.11]:tcp:80 [198.18.0.10]:tcp:80 {UP|DOWN}` and `VS [198.18.0.10]:tcp:80
- * {UP|DOWN}`), as keepalived itself recorded them in the IPVS VM. On a kernel with IPVS
- * (`../shared/ipvs-vm/run --mem 2048 -- npx vitest run THIS_FILE`, about 50 s) both run and
- * are compared with each other too.
+ * {UP|DOWN}`), as keepalived itself recorded them in the IPVS VM. On a kernel with IPVS (CI's
+ * VM step runs test/ipvs, this file included; by hand: `../shared/ipvs-vm/run --mem 2048 --
+ * npx vitest run test/ipvs/notify-parity-checker.test.ts`, about 75 s) both run and are compared
+ * with each other too. keepalived comes from Debian's package (.ci/run installs it; the VM sees
+ * the host's files).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LVSD_BIN } from '../../helpers/director-lab.js';
-import { NetnsLab, probeNetns, hasTool, type LabChild } from '../../helpers/netns.js';
+import { LVSD_BIN } from '../helpers/director-lab.js';
+import { NetnsLab, probeNetns, hasTool, type LabChild } from '../helpers/netns.js';
 import {
   FifoReader,
   KeepalivedRunner,
   NotifyRecorder,
   asSet,
   makeFifo,
-} from '../../helpers/notify-recorder.js';
-import { probeIpvs } from '../../ipvs/helpers.js';
+} from '../helpers/notify-recorder.js';
+import { probeIpvs } from './helpers.js';
 
 const probe = probeNetns();
-const ipvs = probe.ok && hasTool('keepalived') && probeIpvs().ok;
+const ipvsProbe = probeIpvs();
+// Why keepalived's own checker cannot run here ('' when it can).
+const noKeepalived = !hasTool('keepalived')
+  ? 'keepalived is not installed (apt-get install keepalived)'
+  : ipvsProbe.ok
+    ? ''
+    : ipvsProbe.reason;
+const ipvs = probe.ok && noKeepalived === '';
 const VIP = '198.18.0.10';
 const PORTS = [18081, 18082] as const;
 const VS = `[${VIP}]:tcp:80`;
@@ -51,7 +60,7 @@ s.listen(Number(process.argv[1]), '127.0.0.1', () => process.stdout.write('ready
 process.on('SIGTERM', () => process.exit(0));`;
 
 describe.skipIf(!probe.ok)(
-  `notify parity: real servers ${probe.ok ? (ipvs ? '(keepalived and lvsd)' : '(lvsd against keepalived’s recorded lines: no IPVS here for keepalived --check)') : `(skipped: ${probe.reason})`}`,
+  `notify parity: real servers ${probe.ok ? (ipvs ? '(keepalived and lvsd)' : `(lvsd against keepalived’s recorded lines; keepalived --check skipped: ${noKeepalived})`) : `(skipped: ${probe.reason})`}`,
   { timeout: 90_000 },
   () => {
     let net: NetnsLab;
@@ -149,11 +158,13 @@ describe.skipIf(!probe.ok)(
       let lvsd: { child: LabChild } | undefined;
       const steps: Step[] = [];
       const tag = (l: string): string => l.replace(`${ns} `, '').replace(rec.script, 'SCRIPT');
-      const step = async (name: string): Promise<void> => {
-        // As many lines as keepalived records in this step (then 1 s quiet, or 8 s in all).
+      // As many lines as keepalived records in this step (then 1 s quiet, or totalMs in all).
+      // delay_loop 1 s, connect_timeout 1 s, retry 0: a change shows within about 2 s. The
+      // start step also waits for the daemon itself, which takes up to ~10 s to load in the
+      // emulated VM.
+      const step = async (name: string, totalMs = 8_000): Promise<void> => {
         const min = keepalived.find((k) => k.name === name)?.notify.length ?? 1;
-        // delay_loop 1 s, connect_timeout 1 s, retry 0: a change shows within about 2 s.
-        const notify = (await rec.take(min, 1_000, 8_000)).map(tag);
+        const notify = (await rec.take(min, 1_000, totalMs)).map(tag);
         const lines = await reader.take(0, 300, 1_000);
         if (process.env.LVSD_PARITY_SHOW === '1')
           console.log(`${kind} ${name}:\n  ${[...notify, ...lines].join('\n  ')}`);
@@ -169,7 +180,7 @@ describe.skipIf(!probe.ok)(
           lvsd = { child: net.spawn(ns, process.execPath, [LVSD_BIN, 'run', '-f', file]) };
         }
         // RS1 up (its backend runs), RS2 down (none): both start up, RS2 fails its first check.
-        await step('start: RS1 answers, RS2 does not');
+        await step('start: RS1 answers, RS2 does not', 30_000);
         await stopBackend(backends.get(p1));
         await step('RS1 stops answering (no server left: quorum down)');
         backends.set(p1, await backend(p1));
