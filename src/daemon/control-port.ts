@@ -12,6 +12,8 @@ import {
   type VrrpStatus,
 } from '../control/types.js';
 import type { EventBus } from '../lib/events.js';
+import type { Clock } from '../lib/clock.js';
+import { sharedRead } from '../lib/shared-read.js';
 import { EventRing } from '../observe/event-ring.js';
 import type { Daemon } from './daemon.js';
 import { rsKey } from './health-book.js';
@@ -22,6 +24,8 @@ export interface StatusFacts {
   readonly configFile: string;
   readonly driver: string;
   readonly startedAt: number;
+  /** Paces the kernel reads that status and drain --wait share. */
+  readonly clock: Pick<Clock, 'monotonicMs'>;
   /**
    * The ring of recent events (GET /v1/events, the status page); without it the port has no
    * `events` (UNAVAILABLE). The daemon creates it before anything publishes (eventRingOn).
@@ -50,18 +54,9 @@ export function controlPortFor(
   facts: StatusFacts,
 ): ControlPort {
   const ring = facts.ring;
-  let cached:
-    | {
-        at: number;
-        promise: ReturnType<Daemon['ipvs']>['refresh'] extends () => infer P ? P : never;
-      }
-    | undefined;
-  // drain --wait polls every second: one kernel read serves every request within 500 ms.
-  const observed = () => {
-    const now = Date.now();
-    if (!cached || now - cached.at > 500) cached = { at: now, promise: daemon.ipvs().refresh() };
-    return cached.promise;
-  };
+  // drain --wait polls every second, status pages and scripts as often as they like: they share
+  // one kernel read (at most one per 500 ms, never two at once).
+  const observed = sharedRead(() => daemon.ipvs().refresh(), 500, facts.clock);
   return {
     ...adminPortFor(admin),
     config: () => daemon.current,

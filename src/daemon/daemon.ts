@@ -179,6 +179,7 @@ export class Daemon {
         configFile: opts.file,
         driver: opts.driver.name,
         startedAt: opts.clock.wallMs(),
+        clock: opts.clock,
         ring,
         ...(opts.spawnerStatus ? { spawner: opts.spawnerStatus } : {}),
       });
