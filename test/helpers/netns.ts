@@ -42,6 +42,17 @@ export function hasTool(tool: string): boolean {
   return r.exitCode === 0;
 }
 
+/**
+ * `probe`, or, when it is ok but a tool is missing, a failed probe that says how to get it.
+ * `tools`: each tool on PATH the suite needs, and its install hint (checked in order).
+ */
+export function needTools(probe: NetnsProbe, tools: Record<string, string>): NetnsProbe {
+  if (!probe.ok) return probe;
+  for (const [tool, hint] of Object.entries(tools))
+    if (!hasTool(tool)) return { ok: false, reason: `${tool} is not installed (${hint})` };
+  return probe;
+}
+
 function ipv4Ok(a: string): boolean {
   const m = /^198\.(18|19)\.(\d{1,3})\.(\d{1,3})(\/\d{1,2})?$/.exec(a);
   return m !== null && Number(m[2]) <= 255 && Number(m[3]) <= 255;

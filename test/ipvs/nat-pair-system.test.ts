@@ -29,16 +29,12 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LVSD_BIN, directorLab, type Director, type DirectorLab } from '../helpers/director-lab.js';
 import { missingBuild, sleep, waitUntil } from './e2e-helpers.js';
-import { hasTool } from '../helpers/netns.js';
-import { announceSkip, probeIpvs, type Probe } from './helpers.js';
+import { needTools } from '../helpers/netns.js';
+import { announceSkip, probeIpvs } from './helpers.js';
 
 // Without arping the new master's gratuitous ARP cannot go out (lvsd logs a warning), the
 // client keeps the old director's MAC, and the failover tests would fail for the machine's sake.
-const ipvs = probeIpvs();
-const probe: Probe =
-  ipvs.ok && !hasTool('arping')
-    ? { ok: false, reason: 'arping is not installed (apt-get install iputils-arping)' }
-    : ipvs;
+const probe = needTools(probeIpvs(), { arping: 'apt-get install iputils-arping' });
 announceSkip('LVS-NAT pair, whole system, on a real kernel', probe);
 const build = missingBuild();
 

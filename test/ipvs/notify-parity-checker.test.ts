@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LVSD_BIN } from '../helpers/director-lab.js';
-import { NetnsLab, probeNetns, hasTool, type LabChild } from '../helpers/netns.js';
+import { NetnsLab, probeNetns, needTools, type LabChild } from '../helpers/netns.js';
 import {
   FifoReader,
   KeepalivedRunner,
@@ -32,14 +32,9 @@ import {
 import { probeIpvs } from './helpers.js';
 
 const probe = probeNetns();
-const ipvsProbe = probeIpvs();
-// Why keepalived's own checker cannot run here ('' when it can).
-const noKeepalived = !hasTool('keepalived')
-  ? 'keepalived is not installed (apt-get install keepalived)'
-  : ipvsProbe.ok
-    ? ''
-    : ipvsProbe.reason;
-const ipvs = probe.ok && noKeepalived === '';
+// keepalived's own checker needs IPVS and keepalived itself.
+const checker = needTools(probeIpvs(), { keepalived: 'apt-get install keepalived' });
+const ipvs = probe.ok && checker.ok;
 const VIP = '198.18.0.10';
 const PORTS = [18081, 18082] as const;
 const VS = `[${VIP}]:tcp:80`;
@@ -60,7 +55,7 @@ s.listen(Number(process.argv[1]), '127.0.0.1', () => process.stdout.write('ready
 process.on('SIGTERM', () => process.exit(0));`;
 
 describe.skipIf(!probe.ok)(
-  `notify parity: real servers ${probe.ok ? (ipvs ? '(keepalived and lvsd)' : `(lvsd against keepalived’s recorded lines; keepalived --check skipped: ${noKeepalived})`) : `(skipped: ${probe.reason})`}`,
+  `notify parity: real servers ${probe.ok ? (ipvs ? '(keepalived and lvsd)' : `(lvsd against keepalived’s recorded lines; keepalived --check skipped: ${checker.reason})`) : `(skipped: ${probe.reason})`}`,
   { timeout: 90_000 },
   () => {
     let net: NetnsLab;

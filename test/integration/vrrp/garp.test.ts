@@ -15,16 +15,13 @@ import { garpSchedule, startAnnouncements } from '../../../src/vrrp/drivers/garp
 import { IprouteVipDriver } from '../../../src/vrrp/drivers/vip-iproute.js';
 import type { VipAddress } from '../../../src/vrrp/drivers/vip.js';
 import { announceSkip } from '../../ipvs/helpers.js';
-import { hasTool, probeNetns, waitFor } from '../../helpers/netns.js';
+import { needTools, probeNetns, waitFor } from '../../helpers/netns.js';
 import { MAC, makeLan, neighbour, touch, type Lan } from './lan.js';
 
-const base = probeNetns();
-const probe =
-  base.ok && !hasTool('arping')
-    ? { ok: false, reason: 'arping is not installed (apt-get install iputils-arping)' }
-    : base.ok && !hasTool('perl')
-      ? { ok: false, reason: 'perl is not installed' }
-      : base;
+const probe = needTools(probeNetns(), {
+  arping: 'apt-get install iputils-arping',
+  perl: 'apt-get install perl',
+});
 announceSkip('gratuitous ARP / unsolicited NA in network namespaces', probe);
 
 const VIP4: VipAddress = { address: '198.18.0.10', prefixLength: 24, dev: 'eth0' };
