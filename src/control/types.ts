@@ -94,6 +94,12 @@ export interface StatusSnapshot {
   /** Wall-clock ms when the snapshot was taken. */
   readonly at: number;
   readonly virtualServers: readonly VirtualServerStatus[];
+  /**
+   * Wall-clock ms when the kernel read that the weights and connections come from started.
+   * Status waits at most a second for a fresh read; when ipvsadm is slower than that, this is
+   * older than `at`. Absent when no read has succeeded yet (weights then show as unknown).
+   */
+  readonly ipvsReadAt?: number;
   readonly vrrp: readonly VrrpStatus[];
   /** Datagrams on the advert port that no instance took (malformed, a VRID not here), by reason. */
   readonly vrrpUnrouted?: Readonly<Record<string, number>>;

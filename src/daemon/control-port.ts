@@ -12,8 +12,11 @@ import {
   type VrrpStatus,
 } from '../control/types.js';
 import type { EventBus } from '../lib/events.js';
+import type { TimerPort } from '../health/timer-port.js';
+import type { ObservedTable } from '../ipvs/driver.js';
 import type { Clock } from '../lib/clock.js';
 import { sharedRead } from '../lib/shared-read.js';
+import { within } from '../lib/within.js';
 import { EventRing } from '../observe/event-ring.js';
 import type { Daemon } from './daemon.js';
 import { rsKey } from './health-book.js';
@@ -24,8 +27,10 @@ export interface StatusFacts {
   readonly configFile: string;
   readonly driver: string;
   readonly startedAt: number;
-  /** Paces the kernel reads that status and drain --wait share. */
-  readonly clock: Pick<Clock, 'monotonicMs'>;
+  /** Paces the kernel reads that status and drain --wait share, and dates them. */
+  readonly clock: Clock;
+  /** Bounds how long status waits for a kernel read. */
+  readonly timers: TimerPort;
   /**
    * The ring of recent events (GET /v1/events, the status page); without it the port has no
    * `events` (UNAVAILABLE). The daemon creates it before anything publishes (eventRingOn).
@@ -48,6 +53,9 @@ export function eventRingOn(bus: EventBus): EventRing {
   return ring;
 }
 
+/** How long status waits for a fresh kernel read before it answers from the last one. */
+export const STATUS_KERNEL_WAIT_MS = 1000;
+
 export function controlPortFor(
   daemon: Daemon,
   admin: AdminService,
@@ -56,7 +64,30 @@ export function controlPortFor(
   const ring = facts.ring;
   // drain --wait polls every second, status pages and scripts as often as they like: they share
   // one kernel read (at most one per 500 ms, never two at once).
-  const observed = sharedRead(() => daemon.ipvs().refresh(), 500, facts.clock);
+  let lastRead: { readonly table: ObservedTable; readonly at: number } | undefined;
+  const observed = sharedRead(
+    async () => {
+      const at = facts.clock.wallMs();
+      const table = await daemon.ipvs().refresh();
+      lastRead = { table, at };
+      return table;
+    },
+    500,
+    facts.clock,
+  );
+  // Status answers within about a second whatever the kernel does: a read still running then
+  // (ipvsadm slow on a loaded box, or stuck) leaves it to the last table read, dated, so the
+  // operator sees how old the weights are instead of a status that hangs.
+  const forStatus = () =>
+    within(
+      observed().then(
+        () => lastRead,
+        () => undefined,
+      ),
+      STATUS_KERNEL_WAIT_MS,
+      facts.timers,
+      () => lastRead,
+    );
   return {
     ...adminPortFor(admin),
     config: () => daemon.current,
@@ -67,7 +98,8 @@ export function controlPortFor(
       return d ? { active: d.activeConns, inactive: d.inactiveConns } : undefined;
     },
     async status(): Promise<StatusSnapshot> {
-      const t = await observed().catch(() => undefined);
+      const read = await forStatus();
+      const t = read?.table;
       const records = new Map(
         [...daemon.health().records()].map((r) => [rsKey(r.vs.name, r.rs.name), r]),
       );
@@ -122,6 +154,7 @@ export function controlPortFor(
             }),
           };
         }),
+        ...(read ? { ipvsReadAt: read.at } : {}),
         vrrp: vrrpView(daemon),
         vrrpUnrouted: daemon.vrrpUnrouted(),
         ...(facts.spawner ? { spawner: facts.spawner() } : {}),

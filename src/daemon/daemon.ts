@@ -180,6 +180,7 @@ export class Daemon {
         driver: opts.driver.name,
         startedAt: opts.clock.wallMs(),
         clock: opts.clock,
+        timers: opts.timers,
         ring,
         ...(opts.spawnerStatus ? { spawner: opts.spawnerStatus } : {}),
       });

@@ -78,6 +78,8 @@ export const DIRECTORS: readonly Director[] = ['dir1', 'dir2'];
 export const VIP = '198.18.0.10';
 export const DIP = '198.18.1.254';
 export const ECHO_PORT = 9000;
+/** status()'s timeout: see there. */
+const STATUS_TIMEOUT_MS = process.env.IPVS_VM === '1' ? 10_000 : 1_000;
 export const ADVERT_PORT = 61112;
 export const VRRP_GROUP = '224.0.0.18';
 
@@ -488,11 +490,20 @@ export class DirectorLab {
     return this.lastExits.get(d);
   }
 
-  /** GET /v1/status on the read-only socket (1 s timeout). */
+  /**
+   * GET /v1/status on the read-only socket: 1 s timeout, 10 s in the IPVS VM, where a loaded
+   * emulated CPU delays the daemon's answer by seconds (lvsd itself answers within about a
+   * second whatever ipvsadm does: STATUS_KERNEL_WAIT_MS).
+   */
   status(d: Director): Promise<StatusView> {
     return new Promise((res, rej) => {
       const req = request(
-        { socketPath: this.socket(d), path: '/v1/status', method: 'GET', timeout: 1_000 },
+        {
+          socketPath: this.socket(d),
+          path: '/v1/status',
+          method: 'GET',
+          timeout: STATUS_TIMEOUT_MS,
+        },
         (r) => {
           let body = '';
           r.setEncoding('utf8');

@@ -438,3 +438,31 @@ export function weightIn(save: string, vip: string, rs: string): number | undefi
   }
   return undefined;
 }
+
+/** node's start in the VM on the host where the VM suites' bounds were set (best of 3). */
+const REFERENCE_NODE_START_MS = 300;
+let pace: number | undefined;
+
+/**
+ * How much slower this VM's emulated CPU is than the one the VM suites' bounds were set on
+ * (ruling 15): node's start (`node -e 0`, best of 3) against REFERENCE_NODE_START_MS there, at
+ * least 1, at most 4. 1 outside the VM (a real kernel on real hardware). Suites multiply their
+ * waits by it, so a slower CI host gets longer bounds instead of red tests, and print it.
+ */
+export function vmPace(): number {
+  if (pace !== undefined) return pace;
+  if (process.env.IPVS_VM !== '1') return (pace = 1);
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    execaSync(process.execPath, ['-e', '0'], { reject: false, timeout: 30_000 });
+    best = Math.min(best, performance.now() - t0);
+  }
+  pace = Math.min(4, Math.max(1, best / REFERENCE_NODE_START_MS));
+  return pace;
+}
+
+/** `ms` scaled by vmPace(), for a wait or a test's timeout in a VM suite. */
+export function paced(ms: number): number {
+  return Math.round(ms * vmPace());
+}

@@ -93,6 +93,11 @@ export function renderStatus(s: StatusSnapshot): string {
   out.push(
     `lvsd ${s.director.version} on ${s.director.id} (pid ${s.director.pid}, ${s.director.driver}), up ${since(s.director.startedAt)}; ${s.director.configFile}`,
   );
+  // Status does not wait long for ipvsadm (STATUS_KERNEL_WAIT_MS): say when the weights are old.
+  if (s.ipvsReadAt !== undefined && s.at - s.ipvsReadAt > 2000)
+    out.push(
+      `IPVS table as read ${since(s.ipvsReadAt)} ago: the kernel read since has not finished (ipvsadm slow or stuck)`,
+    );
   for (const vs of s.virtualServers) {
     out.push('');
     out.push(`${vs.name}  ${vs.scheduler} ${vs.forwarding}  quorum ${vs.quorumUp ? 'up' : 'DOWN'}`);
