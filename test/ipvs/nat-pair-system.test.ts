@@ -93,6 +93,9 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', (l
 });
 const s = http.createServer((req, res) => { res.statusCode = status; res.end(name + '\\n'); });
 s.keepAliveTimeout = 600000;
+// An idle keep-alive connection must outlive a slow VM's failover: no header or request deadline.
+s.headersTimeout = 600000;
+s.requestTimeout = 600000;
 s.listen(80, '0.0.0.0', () => console.log('listening'));
 `;
 
@@ -460,6 +463,7 @@ describe.skipIf(!probe.ok || build !== undefined)('LVS-NAT pair, whole system', 
       const stream = new Stream(lab.ns.client);
       try {
         const first = await stream.send('go');
+        const firstAt = Date.now();
         expect(first).toMatch(/^ok rs[12] \d+$/);
         const port = first.split(' ')[2] ?? '';
         await waitUntil(
@@ -470,7 +474,10 @@ describe.skipIf(!probe.ok || build !== undefined)('LVS-NAT pair, whole system', 
         );
         const crashAt = await lab.crash('dir1');
         expect(await lab.waitHolder('dir2', paced(30_000)), await why()).toBe(true);
-        expect(await stream.send('go')).toBe(first);
+        expect(
+          await stream.send('go'),
+          `the same connection (client port ${port}) after ${Date.now() - firstAt} ms idle`,
+        ).toBe(first);
         await sleep(2_000);
         const answers = load.since(crashAt - 2_000);
         const lastOk = answers.filter((a) => a.ok && a.t < crashAt).at(-1)?.t ?? crashAt;
