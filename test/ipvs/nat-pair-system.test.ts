@@ -446,7 +446,12 @@ describe.skipIf(!probe.ok || build !== undefined)('LVS-NAT pair, whole system', 
       await sleep(2_000);
       const during = load.since(t0);
       expect(during.length).toBeGreaterThan(20);
-      expect(during.filter((a) => !a.ok)).toEqual([]);
+      // On failure: both directors' logs, to tell which side answered (ECONNREFUSED: a director
+      // with the VIP and no usable service) and when, against the restart's own events.
+      expect(
+        during.filter((a) => !a.ok),
+        `restart at ${t0}; ${await why()}`,
+      ).toEqual([]);
       expect(
         log('dir1')
           .slice(offset)
