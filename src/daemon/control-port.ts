@@ -13,7 +13,6 @@ import {
 } from '../control/types.js';
 import type { EventBus } from '../lib/events.js';
 import type { TimerPort } from '../health/timer-port.js';
-import type { ObservedTable } from '../ipvs/driver.js';
 import type { Clock } from '../lib/clock.js';
 import { sharedRead } from '../lib/shared-read.js';
 import { within } from '../lib/within.js';
@@ -64,29 +63,17 @@ export function controlPortFor(
   const ring = facts.ring;
   // drain --wait polls every second, status pages and scripts as often as they like: they share
   // one kernel read (at most one per 500 ms, never two at once).
-  let lastRead: { readonly table: ObservedTable; readonly at: number } | undefined;
-  const observed = sharedRead(
-    async () => {
-      const at = facts.clock.wallMs();
-      const table = await daemon.ipvs().refresh();
-      lastRead = { table, at };
-      return table;
-    },
-    500,
-    facts.clock,
-  );
+  const observed = sharedRead(() => daemon.ipvs().refresh(), 500, facts.clock);
+  const lastRead = () => daemon.ipvs().lastRead();
   // Status answers within about a second whatever the kernel does: a read still running then
   // (ipvsadm slow on a loaded box, or stuck) leaves it to the last table read, dated, so the
   // operator sees how old the weights are instead of a status that hangs.
   const forStatus = () =>
     within(
-      observed().then(
-        () => lastRead,
-        () => undefined,
-      ),
+      observed().then(lastRead, () => undefined),
       STATUS_KERNEL_WAIT_MS,
       facts.timers,
-      () => lastRead,
+      lastRead,
     );
   return {
     ...adminPortFor(admin),

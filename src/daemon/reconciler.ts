@@ -25,6 +25,12 @@ export interface ReconcilerOptions {
   readonly maxBackoffMs?: number;
 }
 
+/** A read of the kernel's table, dated by wall-clock ms when it began. */
+export interface TableRead {
+  readonly table: ObservedTable;
+  readonly at: number;
+}
+
 export class Reconciler {
   private readonly managed = new Set<ServiceKey>();
   /** What the kernel held after our last pass (managed services only). */
@@ -37,7 +43,8 @@ export class Reconciler {
   private stopped = false;
   /** Passes start only after start() has read the kernel's table once. */
   private started = false;
-  private lastObserved: ObservedTable | undefined;
+  /** The kernel's table as last read, whoever read it (a pass, status, drain --wait). */
+  private last: TableRead | undefined;
   /**
    * The desired table as last built; poke() drops it. Building it for 10,000 real servers
    * (sorting, address parsing) was most of a drift pass that found nothing to do, every
@@ -63,7 +70,7 @@ export class Reconciler {
 
   /** The first pass: adopt or converge. Throws the driver's error (e.g. no IPVS in the kernel). */
   async start(): Promise<void> {
-    const observed = await this.driver.read();
+    const observed = await this.read();
     const desired = this.desired();
     for (const key of desired.services.keys()) this.managed.add(key);
     const mine = this.mine(observed.table);
@@ -78,7 +85,6 @@ export class Reconciler {
         { services: desired.services.size, destinations },
       );
       this.known = mine;
-      this.lastObserved = observed;
     } else {
       await this.applyOps(ops);
     }
@@ -109,14 +115,24 @@ export class Reconciler {
     }
   }
 
-  /** The table as last read (with counters), for status and drain --wait. */
-  observed(): ObservedTable | undefined {
-    return this.lastObserved;
+  /**
+   * The table as last read (with counters) and when that read began: what status shows when a
+   * fresh read takes too long. It may predate a batch applied since; its date says so.
+   */
+  lastRead(): TableRead | undefined {
+    return this.last;
   }
 
-  async refresh(): Promise<ObservedTable> {
-    this.lastObserved = await this.driver.read();
-    return this.lastObserved;
+  /** Reads the kernel's table now (status, drain --wait). */
+  refresh(): Promise<ObservedTable> {
+    return this.read();
+  }
+
+  private async read(): Promise<ObservedTable> {
+    const at = this.clock.wallMs();
+    const table = await this.driver.read();
+    this.last = { table, at };
+    return table;
   }
 
   async stop(): Promise<void> {
@@ -142,12 +158,11 @@ export class Reconciler {
   private async runPass(): Promise<void> {
     let observed: ObservedTable;
     try {
-      observed = await this.driver.read();
+      observed = await this.read();
     } catch (err) {
       this.fail(err);
       return;
     }
-    this.lastObserved = observed;
     const desired = (this.desiredCache ??= this.desired());
     for (const key of desired.services.keys()) this.managed.add(key);
     const mine = this.mine(observed.table);

@@ -10,9 +10,31 @@ export interface TimerPort {
   clearTimeout(handle: TimerHandle): void;
 }
 
+interface IoFirstHandle {
+  timeout: NodeJS.Timeout | undefined;
+  immediate: NodeJS.Immediate | undefined;
+}
+
+/**
+ * Node's timers, with one difference: a callback runs only after the I/O already waiting has
+ * been read. After a stall (CPU starvation, a long GC pause) Node runs every expired timer
+ * before it polls the sockets, so a deadline would be judged without the advert or response
+ * that came in meanwhile and sits in the socket's buffer: a backup would declare a live master
+ * down, a check time out on an answer it had. setImmediate runs after the poll phase.
+ */
 export const systemTimers: TimerPort = {
-  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  setTimeout: (callback, delayMs) => {
+    const h: IoFirstHandle = { timeout: undefined, immediate: undefined };
+    h.timeout = setTimeout(() => {
+      h.timeout = undefined;
+      h.immediate = setImmediate(callback);
+    }, delayMs);
+    return h;
+  },
   clearTimeout: (handle) => {
-    clearTimeout(handle as ReturnType<typeof setTimeout>);
+    const h = handle as IoFirstHandle | undefined;
+    if (h === undefined) return;
+    clearTimeout(h.timeout);
+    clearImmediate(h.immediate);
   },
 };

@@ -29,9 +29,18 @@ let timer: NodeJS.Timeout | undefined;
 /** performance.now() the timer fires at (Infinity: not armed). */
 let timerAt = Infinity;
 
-function sweep(): void {
+/**
+ * The timer only schedules the sweep after the poll phase: after a stall Node runs expired
+ * timers before it reads the sockets, and a probe whose answer is already in its socket's
+ * buffer would time out (the sweep then finds its deadline cancelled). See timer-port.ts.
+ */
+function wakeUp(): void {
   timer = undefined;
   timerAt = Infinity;
+  setImmediate(sweep);
+}
+
+function sweep(): void {
   const now = performance.now();
   const due: Deadline[] = [];
   let earliest = Infinity;
@@ -56,7 +65,7 @@ function armTimer(at: number): void {
   if (wake >= timerAt) return;
   if (timer !== undefined) clearTimeout(timer);
   timerAt = wake;
-  timer = setTimeout(sweep, Math.max(0, wake - performance.now()));
+  timer = setTimeout(wakeUp, Math.max(0, wake - performance.now()));
   timer.unref();
 }
 

@@ -8,18 +8,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { posix as path } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describedHost } from '../../../src/config/index.js';
 import { Daemon } from '../../../src/daemon/daemon.js';
 import { startSwitchableBackend, type SwitchableBackend } from '../../../src/demo/backend.js';
-import { systemTimers } from '../../../src/health/timer-port.js';
 import { MemoryIpvsDriver } from '../../../src/ipvs/drivers/memory.js';
 import { renderSave } from '../../../src/ipvs/ipvsadm-text.js';
 import { makeDestination, MASQ, withEntry } from '../../../src/ipvs/table.js';
-import { nodeSource } from '../../../src/keepalived-config/index.js';
 import { systemClock } from '../../../src/lib/clock.js';
 import { EventBus, type AnyEvent } from '../../../src/lib/events.js';
+import { startTestDaemon } from '../../helpers/test-daemon.js';
 
-const host = describedHost({ interfaces: ['lo'], executables: [] });
 let dir: string;
 let backends: SwitchableBackend[];
 let daemons: Daemon[];
@@ -60,17 +57,9 @@ async function start(
 ): Promise<Daemon> {
   const bus = new EventBus(systemClock);
   bus.subscribe((e) => events.push(e));
-  const d = await Daemon.start({
-    file,
-    configId: 'test',
-    hostname: 'test',
-    source: nodeSource(),
-    host,
+  const d = await startTestDaemon(file, {
     driver,
     bus,
-    clock: systemClock,
-    timers: systemTimers,
-    tickMs: 10,
     driftCheckMs,
     stateDir: path.join(dir, 'state'),
     control: false,

@@ -17,16 +17,13 @@ import {
   replicationMessage,
 } from '../../../src/admin/replication.js';
 import { emptyState } from '../../../src/admin/state.js';
-import { describedHost } from '../../../src/config/index.js';
 import { ControlClient } from '../../../src/control/client.js';
 import { Daemon } from '../../../src/daemon/daemon.js';
-import { systemTimers } from '../../../src/health/timer-port.js';
 import { MemoryIpvsDriver } from '../../../src/ipvs/drivers/memory.js';
-import { nodeSource } from '../../../src/keepalived-config/index.js';
 import { systemClock } from '../../../src/lib/clock.js';
 import { EventBus, type AnyEvent } from '../../../src/lib/events.js';
+import { startTestDaemon } from '../../helpers/test-daemon.js';
 
-const host = describedHost({ interfaces: ['lo'], executables: [] });
 const KEY = '0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0';
 const VS = 'tcp:198.18.0.10:80';
 const RS = '198.18.1.11:80';
@@ -91,17 +88,10 @@ async function start(name: string, me: string, peer: string, keyFile: string): P
   const bus = new EventBus(systemClock);
   bus.subscribe((e) => events.push(e));
   const driver = new MemoryIpvsDriver();
-  const daemon = await Daemon.start({
-    file: configFile(name, me, peer, keyFile),
-    configId: 'test',
+  const daemon = await startTestDaemon(configFile(name, me, peer, keyFile), {
     hostname: name,
-    source: nodeSource(),
-    host,
     driver,
     bus,
-    clock: systemClock,
-    timers: systemTimers,
-    tickMs: 10,
     driftCheckMs: 0,
   });
   running.push(daemon);

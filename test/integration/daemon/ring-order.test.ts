@@ -9,14 +9,10 @@ import { posix as path } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apply, emptyState } from '../../../src/admin/state.js';
 import { AdminStore } from '../../../src/admin/store.js';
-import { describedHost } from '../../../src/config/index.js';
 import { ControlClient } from '../../../src/control/client.js';
 import { Daemon } from '../../../src/daemon/daemon.js';
-import { systemTimers } from '../../../src/health/timer-port.js';
-import { MemoryIpvsDriver } from '../../../src/ipvs/drivers/memory.js';
-import { nodeSource } from '../../../src/keepalived-config/index.js';
-import { systemClock } from '../../../src/lib/clock.js';
-import { EventBus, type AnyEvent } from '../../../src/lib/events.js';
+import type { AnyEvent } from '../../../src/lib/events.js';
+import { controlSocketsIn, startTestDaemon } from '../../helpers/test-daemon.js';
 
 const VS = 'tcp:198.18.0.10:80';
 const RS = '198.18.1.11:80';
@@ -57,19 +53,7 @@ describe('the event ring at start', () => {
       file,
       `virtual_server 198.18.0.10 80 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n real_server 198.18.1.11 80 {\n  weight 1\n }\n}\n`,
     );
-    daemon = await Daemon.start({
-      file,
-      configId: 'test',
-      hostname: 'test',
-      source: nodeSource(),
-      host: describedHost({ interfaces: ['lo'], executables: [] }),
-      driver: new MemoryIpvsDriver(),
-      bus: new EventBus(systemClock),
-      clock: systemClock,
-      timers: systemTimers,
-      stateDir,
-      control: { adminPath: path.join(dir, 'lvsd.sock'), roPath: path.join(dir, 'lvsd-ro.sock') },
-    });
+    daemon = await startTestDaemon(file, { stateDir, control: controlSocketsIn(dir) });
     const client = new ControlClient({ socketPath: path.join(dir, 'lvsd-ro.sock') });
     const stream = await client.events({ since: 0, follow: false });
     const held: AnyEvent[] = [];

@@ -9,18 +9,14 @@ import { tmpdir } from 'node:os';
 import { posix as path } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderStatus } from '../../../src/cli/commands/status.js';
-import { describedHost } from '../../../src/config/index.js';
 import { ControlClient } from '../../../src/control/client.js';
 import type { StatusSnapshot } from '../../../src/control/types.js';
 import { STATUS_KERNEL_WAIT_MS } from '../../../src/daemon/control-port.js';
 import { Daemon } from '../../../src/daemon/daemon.js';
 import { startSwitchableBackend, type SwitchableBackend } from '../../../src/demo/backend.js';
-import { systemTimers } from '../../../src/health/timer-port.js';
 import type { ObservedTable } from '../../../src/ipvs/driver.js';
 import { MemoryIpvsDriver } from '../../../src/ipvs/drivers/memory.js';
-import { nodeSource } from '../../../src/keepalived-config/index.js';
-import { systemClock } from '../../../src/lib/clock.js';
-import { EventBus } from '../../../src/lib/events.js';
+import { controlSocketsIn, startTestDaemon } from '../../helpers/test-daemon.js';
 
 /** The memory driver, whose reads wait while the test holds them. */
 class HeldReads extends MemoryIpvsDriver {
@@ -66,19 +62,10 @@ beforeEach(async () => {
 }
 `,
   );
-  daemon = await Daemon.start({
-    file,
-    configId: 'test',
-    hostname: 'test',
-    source: nodeSource(),
-    host: describedHost({ interfaces: ['lo'], executables: [] }),
+  daemon = await startTestDaemon(file, {
     driver,
-    bus: new EventBus(systemClock),
-    clock: systemClock,
-    timers: systemTimers,
-    tickMs: 10,
     stateDir: path.join(dir, 'state'),
-    control: { adminPath: path.join(dir, 'lvsd.sock'), roPath: path.join(dir, 'lvsd-ro.sock') },
+    control: controlSocketsIn(dir),
   });
   client = new ControlClient({ socketPath: path.join(dir, 'lvsd-ro.sock'), timeoutMs: 5_000 });
 });

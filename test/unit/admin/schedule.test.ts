@@ -44,8 +44,11 @@ class MemoryStore implements AdminStateStore {
   }
 }
 
+const FAKED = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] as const;
+
 beforeEach(() => {
-  vi.useFakeTimers();
+  // setImmediate too: lvsd's timers run their callback in the check phase (timer-port.ts).
+  vi.useFakeTimers({ toFake: [...FAKED, 'setImmediate', 'clearImmediate'] });
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -155,7 +158,8 @@ describe('AdminService with windows', () => {
       until: Date.UTC(2026, 0, 1, 3, 30),
       window: 'd1-1',
     });
-    await vi.advanceTimersByTimeAsync(30 * 60_000);
+    // + 1: the expiry's timer hands its callback to the check phase, the next fake tick.
+    await vi.advanceTimersByTimeAsync(30 * 60_000 + 1);
     expect(service.drained('tcp:198.18.0.10:80', '198.18.1.11:80')).toBe(false);
     expect(changes).toEqual(['maint-add', 'window-start', 'expired']);
     await service.stop();
