@@ -20,7 +20,7 @@
  *      pair converges to one master and the client is served.
  * advert_int 1 and VM-sized bounds (ruling 15: emulated CPU; the figures are VM timings), scaled
  * by vmPace() on a VM slower than the reference one.
- *   npm run build && ../shared/ipvs-vm/run --rw -- npx vitest run test/ipvs/nat-pair-system.test.ts
+ *   npm run build && ../shared/ipvs-vm/run --rw --smp 2 -- npx vitest run test/ipvs/nat-pair-system.test.ts
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
