@@ -132,8 +132,15 @@ wait_for() { # wait_for SECONDS COMMAND...: until it succeeds
 }
 vip_held() { in_ct ip -4 -o addr show dev eth0 | grep -q ' 198.18.0.10/'; }
 is_master() { in_ct lvsd status --socket /run/lvsd/lvsd-ro.sock | grep -Eq '^VI_1 +MASTER'; }
-active_with_new_pid() { # active_with_new_pid OLD_PID
-  [ "$(in_ct systemctl is-active lvsd)" = active ] && [ "$(main_pid)" != 0 ] && [ "$(main_pid)" != "$1" ]
+restarted() { # restarted OLD_PID OLD_NRESTARTS: active again, with a new main process, counted
+  # Each answer is read once and must be a number: a systemctl that fails mid-transition prints
+  # nothing, and "" != OLD_PID once passed this check while systemd was still killing the old one.
+  local p n
+  p=$(main_pid)
+  n=$(restarts)
+  case $p in '' | 0 | *[!0-9]*) return 1 ;; esac
+  case $n in '' | *[!0-9]*) return 1 ;; esac
+  [ "$p" != "$1" ] && [ "$n" -gt "$2" ] && [ "$(in_ct systemctl is-active lvsd)" = active ]
 }
 
 if timeout 60 nsenter -t "$leader" -m -u -i -n -p -- systemctl start lvsd; then
@@ -160,16 +167,22 @@ before=$(restarts)
 pid=$(main_pid)
 in_ct kill -STOP "$pid"
 t0=$(date +%s)
-if wait_for 40 active_with_new_pid "$pid" && [ "$(restarts)" -gt "$before" ]; then
+if wait_for 40 restarted "$pid" "$before"; then
   ok "a frozen lvsd (SIGSTOP) is killed by the watchdog and restarted in $(($(date +%s) - t0)) s (WatchdogSec=10s)"
 else
   bad "watchdog restart of a frozen lvsd"
   journal
+  in_ct systemctl show -p ActiveState,SubState,Result,NRestarts,MainPID lvsd 2>&1 | sed 's/^/       /'
+  in_ct systemd-cgls --no-pager -u lvsd.service 2>&1 | sed 's/^/       /'
+  in_ct ps -eo pid,ppid,stat,wchan:20,args 2>&1 | sed 's/^/       /'
 fi
 in_ct journalctl -u lvsd --no-pager -o cat 2>/dev/null | grep -i 'watchdog' | head -2 | sed 's/^/       /'
 pid=$(main_pid)
-in_ct kill -KILL "$pid"
-if wait_for 20 active_with_new_pid "$pid" && wait_for 10 is_master; then
+before=$(restarts)
+# MainPID 0 (no process: the restart above did not happen) must not become `kill -KILL 0`,
+# which would kill this check's own process group inside the container.
+case $pid in '' | 0) ;; *) in_ct kill -KILL "$pid" ;; esac
+if [ "${pid:-0}" != 0 ] && wait_for 20 restarted "$pid" "$before" && wait_for 10 is_master; then
   ok "kill -9 of lvsd: Restart=on-failure starts it again, MASTER again"
 else
   bad "restart after kill -9"
