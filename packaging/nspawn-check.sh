@@ -133,14 +133,16 @@ wait_for() { # wait_for SECONDS COMMAND...: until it succeeds
 vip_held() { in_ct ip -4 -o addr show dev eth0 | grep -q ' 198.18.0.10/'; }
 is_master() { in_ct lvsd status --socket /run/lvsd/lvsd-ro.sock | grep -Eq '^VI_1 +MASTER'; }
 restarted() { # restarted OLD_PID OLD_NRESTARTS: active again, with a new main process, counted
-  # Each answer is read once and must be a number: a systemctl that fails mid-transition prints
-  # nothing, and "" != OLD_PID once passed this check while systemd was still killing the old one.
-  local p n
-  p=$(main_pid)
-  n=$(restarts)
+  # One systemctl call, so the three values are one snapshot, and each must be there: separate
+  # calls once passed this check while systemd was still killing the old process (an empty
+  # MainPID answer is not a new PID).
+  local show p n
+  show=$(in_ct systemctl show -p ActiveState -p MainPID -p NRestarts lvsd) || return 1
+  p=$(sed -n 's/^MainPID=//p' <<<"$show")
+  n=$(sed -n 's/^NRestarts=//p' <<<"$show")
   case $p in '' | 0 | *[!0-9]*) return 1 ;; esac
   case $n in '' | *[!0-9]*) return 1 ;; esac
-  [ "$p" != "$1" ] && [ "$n" -gt "$2" ] && [ "$(in_ct systemctl is-active lvsd)" = active ]
+  [ "$p" != "$1" ] && [ "$n" -gt "$2" ] && grep -qx 'ActiveState=active' <<<"$show"
 }
 
 if timeout 60 nsenter -t "$leader" -m -u -i -n -p -- systemctl start lvsd; then
@@ -181,8 +183,8 @@ pid=$(main_pid)
 before=$(restarts)
 # MainPID 0 (no process: the restart above did not happen) must not become `kill -KILL 0`,
 # which would kill this check's own process group inside the container.
-case $pid in '' | 0) ;; *) in_ct kill -KILL "$pid" ;; esac
-if [ "${pid:-0}" != 0 ] && wait_for 20 restarted "$pid" "$before" && wait_for 10 is_master; then
+if [ "${pid:-0}" != 0 ] && in_ct kill -KILL "$pid" && wait_for 20 restarted "$pid" "$before" \
+  && wait_for 10 is_master; then
   ok "kill -9 of lvsd: Restart=on-failure starts it again, MASTER again"
 else
   bad "restart after kill -9"

@@ -70,7 +70,7 @@ export class Reconciler {
 
   /** The first pass: adopt or converge. Throws the driver's error (e.g. no IPVS in the kernel). */
   async start(): Promise<void> {
-    const observed = await this.read();
+    const observed = await this.refresh();
     const desired = this.desired();
     for (const key of desired.services.keys()) this.managed.add(key);
     const mine = this.mine(observed.table);
@@ -123,12 +123,8 @@ export class Reconciler {
     return this.last;
   }
 
-  /** Reads the kernel's table now (status, drain --wait). */
-  refresh(): Promise<ObservedTable> {
-    return this.read();
-  }
-
-  private async read(): Promise<ObservedTable> {
+  /** Reads the kernel's table now (passes, status, drain --wait), dated for lastRead(). */
+  async refresh(): Promise<ObservedTable> {
     const at = this.clock.wallMs();
     const table = await this.driver.read();
     this.last = { table, at };
@@ -158,7 +154,7 @@ export class Reconciler {
   private async runPass(): Promise<void> {
     let observed: ObservedTable;
     try {
-      observed = await this.read();
+      observed = await this.refresh();
     } catch (err) {
       this.fail(err);
       return;

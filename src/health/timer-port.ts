@@ -10,31 +10,42 @@ export interface TimerPort {
   clearTimeout(handle: TimerHandle): void;
 }
 
-interface IoFirstHandle {
+/** A timer whose callback waits for the I/O pending at its expiry: see ioFirstTimeout. */
+export interface IoFirstTimer {
   timeout: NodeJS.Timeout | undefined;
   immediate: NodeJS.Immediate | undefined;
 }
 
 /**
- * Node's timers, with one difference: a callback runs only after the I/O already waiting has
- * been read. After a stall (CPU starvation, a long GC pause) Node runs every expired timer
+ * Node's setTimeout, with one difference: the callback runs only after the I/O already waiting
+ * has been read. After a stall (CPU starvation, a long GC pause) Node runs every expired timer
  * before it polls the sockets, so a deadline would be judged without the advert or response
  * that came in meanwhile and sits in the socket's buffer: a backup would declare a live master
  * down, a check time out on an answer it had. setImmediate runs after the poll phase.
+ * `unref`: the wait does not keep the process alive (the probes' shared deadline timer). The
+ * immediate stays ref'd: it lives one loop turn, and an unref'd one does not stop the poll phase
+ * from blocking, so it would run only at the next unrelated wake-up.
  */
+export function ioFirstTimeout(callback: () => void, delayMs: number, unref = false): IoFirstTimer {
+  const t: IoFirstTimer = { timeout: undefined, immediate: undefined };
+  t.timeout = setTimeout(() => {
+    t.timeout = undefined;
+    t.immediate = setImmediate(callback);
+  }, delayMs);
+  if (unref) t.timeout.unref();
+  return t;
+}
+
+export function clearIoFirst(t: IoFirstTimer | undefined): void {
+  if (t === undefined) return;
+  clearTimeout(t.timeout);
+  clearImmediate(t.immediate);
+}
+
+/** The real port: Node's timers, I/O first. */
 export const systemTimers: TimerPort = {
-  setTimeout: (callback, delayMs) => {
-    const h: IoFirstHandle = { timeout: undefined, immediate: undefined };
-    h.timeout = setTimeout(() => {
-      h.timeout = undefined;
-      h.immediate = setImmediate(callback);
-    }, delayMs);
-    return h;
-  },
+  setTimeout: (callback, delayMs) => ioFirstTimeout(callback, delayMs),
   clearTimeout: (handle) => {
-    const h = handle as IoFirstHandle | undefined;
-    if (h === undefined) return;
-    clearTimeout(h.timeout);
-    clearImmediate(h.immediate);
+    clearIoFirst(handle as IoFirstTimer | undefined);
   },
 };

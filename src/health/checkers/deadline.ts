@@ -14,6 +14,8 @@
  * which is far below anything a health-check timeout is configured in.
  */
 
+import { clearIoFirst, ioFirstTimeout, type IoFirstTimer } from '../timer-port.js';
+
 export const TICK_MS = 20;
 
 export interface Deadline {
@@ -25,22 +27,17 @@ export interface Deadline {
 }
 
 const pending: Deadline[] = [];
-let timer: NodeJS.Timeout | undefined;
+let timer: IoFirstTimer | undefined;
 /** performance.now() the timer fires at (Infinity: not armed). */
 let timerAt = Infinity;
 
 /**
- * The timer only schedules the sweep after the poll phase: after a stall Node runs expired
- * timers before it reads the sockets, and a probe whose answer is already in its socket's
- * buffer would time out (the sweep then finds its deadline cancelled). See timer-port.ts.
+ * Runs after the poll phase (ioFirstTimeout): a probe whose answer is already in its socket's
+ * buffer when the timer expires after a stall has cancelled its deadline by now.
  */
-function wakeUp(): void {
+function sweep(): void {
   timer = undefined;
   timerAt = Infinity;
-  setImmediate(sweep);
-}
-
-function sweep(): void {
   const now = performance.now();
   const due: Deadline[] = [];
   let earliest = Infinity;
@@ -63,10 +60,9 @@ function sweep(): void {
 function armTimer(at: number): void {
   const wake = Math.ceil(at / TICK_MS) * TICK_MS;
   if (wake >= timerAt) return;
-  if (timer !== undefined) clearTimeout(timer);
+  clearIoFirst(timer);
   timerAt = wake;
-  timer = setTimeout(wakeUp, Math.max(0, wake - performance.now()));
-  timer.unref();
+  timer = ioFirstTimeout(sweep, Math.max(0, wake - performance.now()), true);
 }
 
 /** O(1) removal: move the last entry into the hole. */
@@ -103,7 +99,7 @@ export function cancelDeadline(d: Deadline | undefined): void {
   if (d !== undefined && d.index >= 0) removeAt(d.index);
   // Nothing left: drop the timer rather than wake for nothing (one clearTimeout, rare with load).
   if (pending.length === 0 && timer !== undefined) {
-    clearTimeout(timer);
+    clearIoFirst(timer);
     timer = undefined;
     timerAt = Infinity;
   }

@@ -53,8 +53,9 @@ describe('the event ring at start', () => {
       file,
       `virtual_server 198.18.0.10 80 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n real_server 198.18.1.11 80 {\n  weight 1\n }\n}\n`,
     );
-    daemon = await startTestDaemon(file, { stateDir, control: controlSocketsIn(dir) });
-    const client = new ControlClient({ socketPath: path.join(dir, 'lvsd-ro.sock') });
+    const control = controlSocketsIn(dir);
+    daemon = await startTestDaemon(file, { stateDir, control });
+    const client = new ControlClient({ socketPath: control.roPath });
     const stream = await client.events({ since: 0, follow: false });
     const held: AnyEvent[] = [];
     for await (const l of stream.lines()) if (l.kind === 'event') held.push(l.event);

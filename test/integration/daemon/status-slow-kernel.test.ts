@@ -62,12 +62,13 @@ beforeEach(async () => {
 }
 `,
   );
+  const control = controlSocketsIn(dir);
   daemon = await startTestDaemon(file, {
     driver,
     stateDir: path.join(dir, 'state'),
-    control: controlSocketsIn(dir),
+    control,
   });
-  client = new ControlClient({ socketPath: path.join(dir, 'lvsd-ro.sock'), timeoutMs: 5_000 });
+  client = new ControlClient({ socketPath: control.roPath, timeoutMs: 5_000 });
 });
 afterEach(async () => {
   driver.release();

@@ -44,11 +44,19 @@ class MemoryStore implements AdminStateStore {
   }
 }
 
-const FAKED = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] as const;
-
 beforeEach(() => {
   // setImmediate too: lvsd's timers run their callback in the check phase (timer-port.ts).
-  vi.useFakeTimers({ toFake: [...FAKED, 'setImmediate', 'clearImmediate'] });
+  vi.useFakeTimers({
+    toFake: [
+      'setTimeout',
+      'clearTimeout',
+      'setInterval',
+      'clearInterval',
+      'Date',
+      'setImmediate',
+      'clearImmediate',
+    ],
+  });
 });
 afterEach(() => {
   vi.useRealTimers();
